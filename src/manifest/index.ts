@@ -1,0 +1,10 @@
+// Public API of manifest/: the BOSH deployment manifest → validated instance groups and SSH targets.
+export { loadManifest } from './load-manifest.js';
+export { parseManifest } from './parse-manifest.js';
+export type {
+  DeploymentManifest,
+  InstanceTarget,
+  ManifestInstanceGroup,
+  ManifestJob,
+  ManifestOptions,
+} from './types.js';

@@ -1,0 +1,37 @@
+// The deployment as bbr-ts sees it: instance groups from a BOSH manifest and one SSH target per instance.
+// Built once by parseManifest and read-only afterwards.
+
+export interface ManifestJob {
+  name: string;
+  release: string;
+}
+
+export interface InstanceTarget {
+  group: string;
+  index: number;
+  /** `group/index`, the identity BBR uses in logs and errors. */
+  name: string;
+  host: string;
+  port: number;
+  jobs: ManifestJob[];
+}
+
+export interface ManifestInstanceGroup {
+  name: string;
+  instances: number;
+  jobs: ManifestJob[];
+}
+
+export interface DeploymentManifest {
+  name: string;
+  file: string;
+  /** The raw manifest text, saved as manifest.yml by --with-manifest. */
+  text: string;
+  instanceGroups: ManifestInstanceGroup[];
+  instances: InstanceTarget[];
+}
+
+export interface ManifestOptions {
+  /** The SSH port of every instance. */
+  sshPort: number;
+}
