@@ -1,0 +1,77 @@
+// Drains one job's artifact from an instance: a single `tar -c` read streamed straight to disk and parsed on
+// the way for per-file SHA-256, while the instance hashes the same files on a second channel. Memory stays
+// flat whatever the size: bytes flow through with backpressure and are never collected.
+import { createWriteStream } from 'node:fs';
+import { asRoot } from '../contract/as-root.js';
+import { DrainError } from '../errors.js';
+import { lastLines, type RemoteShell } from '../ssh/index.js';
+import type { ArtifactChecksums } from './metadata-file.js';
+import { checksumMismatches, describeMismatches, remoteChecksums } from './remote-checksums.js';
+import { createTarChecksummer } from './tar-checksums.js';
+import { teeWritable } from './tee.js';
+
+export interface DrainOptions {
+  job: string;
+  remoteDir: string;
+  localFile: string;
+  signal?: AbortSignal;
+  /** Total bytes expected, then bytes so far; called at most every `progressEveryBytes`. */
+  onProgress?: (transferredBytes: number) => void;
+}
+
+export interface DrainResult {
+  checksums: ArtifactChecksums;
+  tarBytes: number;
+  fileCount: number;
+  contentBytes: number;
+}
+
+/** Apparent size of a remote directory in bytes (for progress and ETA). */
+export async function remoteSizeBytes(shell: RemoteShell, dir: string, signal?: AbortSignal): Promise<number | undefined> {
+  const result = await shell.exec(asRoot(shell, ['du', '-sb', dir]), { signal });
+  const bytes = Number.parseInt(result.stdout, 10);
+  return result.exitCode === 0 && Number.isFinite(bytes) ? bytes : undefined;
+}
+
+export async function drainArtifact(shell: RemoteShell, options: DrainOptions): Promise<DrainResult> {
+  const where = `job '${options.job}' on ${shell.instance}`;
+  const file = createWriteStream(options.localFile, { mode: 0o600 });
+  const { sink, summary } = createTarChecksummer(`artifact of ${where}`);
+  let tarBytes = 0;
+  // Resolves (through the exec pipeline) only once the file is flushed and every tar entry was hashed.
+  const destination = teeWritable(file, sink, (chunk) => {
+    tarBytes += chunk.length;
+    options.onProgress?.(tarBytes);
+  });
+
+  const remote = remoteChecksums(shell, options.remoteDir, options.signal);
+  remote.catch(() => undefined);
+  let tarResult;
+  try {
+    tarResult = await shell.exec(asRoot(shell, ['tar', '-C', options.remoteDir, '-c', '.']), {
+      signal: options.signal,
+      stdout: destination,
+    });
+  } catch (error) {
+    throw new DrainError(`draining the artifact of ${where} failed: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check free space in the artifact path and the connection to the instance, then run backup-cleanup and back up again',
+    });
+  }
+  if (tarResult.exitCode !== 0) {
+    throw new DrainError(
+      `tar on ${shell.instance} failed for job '${options.job}' (exit ${tarResult.exitCode ?? tarResult.signal}): ${lastLines(tarResult.stderrTail, 5)}`,
+      { hint: 'run backup-cleanup, check the instance\'s disk and the job\'s backup script, then back up again' },
+    );
+  }
+  const local = await summary;
+  const onInstance = await remote;
+  const mismatches = checksumMismatches(onInstance, local.checksums);
+  if (mismatches.length > 0) {
+    throw new DrainError(
+      `backup is corrupted: checksums of ${where} do not match for ${describeMismatches(mismatches)} (${mismatches.length} file(s) in total)`,
+      { hint: 'a file changed while it was copied, or the transfer was damaged; make sure the backup script has finished writing, then back up again' },
+    );
+  }
+  return { checksums: local.checksums, tarBytes, fileCount: local.fileCount, contentBytes: local.contentBytes };
+}

@@ -1,0 +1,39 @@
+// Runs one job script on an instance with the contract's environment, quoted; a failure becomes a
+// ScriptError carrying instance, job, script, exit status and the tail of stderr.
+import { ScriptError } from '../errors.js';
+import { lastLines, withEnv, type RemoteShell } from '../ssh/index.js';
+import { asRoot } from './as-root.js';
+import { scriptPath, type ScriptName } from './paths.js';
+
+export interface RunScriptOptions {
+  job: string;
+  script: ScriptName;
+  env?: Readonly<Record<string, string>>;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+}
+
+export const STDERR_TAIL_LINES = 20;
+
+/** Runs the script; resolves with its stdout, rejects with ScriptError on any failure. */
+export async function runScript(shell: RemoteShell, options: RunScriptOptions): Promise<string> {
+  const command = asRoot(shell, withEnv(options.env ?? {}, [scriptPath(options.job, options.script)]));
+  const result = await shell.exec(command, {
+    signal: options.signal,
+    timeoutMs: options.timeoutMs,
+    onStdout: (chunk) => options.onOutput?.('stdout', chunk),
+    onStderr: (chunk) => options.onOutput?.('stderr', chunk),
+  });
+  if (result.exitCode === 0 && !result.timedOut && !result.cancelled) return result.stdout;
+  throw new ScriptError({
+    instance: shell.instance,
+    job: options.job,
+    script: options.script,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    timedOut: result.timedOut,
+    cancelled: result.cancelled,
+    stderrTail: lastLines(result.stderrTail, STDERR_TAIL_LINES),
+  });
+}

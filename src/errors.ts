@@ -1,0 +1,165 @@
+// Typed failures. Each class carries a stable `code`, the BBR exit-code bit it contributes and a `hint`
+// (the operator's next step). Only cli/exit.ts turns them into text and an exit status.
+
+/** BBR's exit bitmask (orchestrator/error.go BuildExitCode). Bit 2 is never used, as in BBR. */
+export const ExitBit = { generic: 1, lock: 4, unlock: 8, cleanup: 16 } as const;
+export type ExitBitValue = (typeof ExitBit)[keyof typeof ExitBit];
+
+export interface BbrErrorOptions {
+  hint?: string;
+  cause?: unknown;
+}
+
+export class BbrError extends Error {
+  readonly code: string = 'BBR_ERROR';
+  readonly exitBit: ExitBitValue = ExitBit.generic;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: BbrErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+  }
+}
+
+/** Wrong flags or arguments. */
+export class UsageError extends BbrError {
+  override readonly code = 'BBR_USAGE';
+}
+
+/** The deployment manifest is missing, unreadable or does not describe reachable instances. */
+export class ManifestError extends BbrError {
+  override readonly code = 'BBR_MANIFEST';
+}
+
+/** Reading or parsing the operator's private key or known_hosts file failed. */
+export class CredentialsError extends BbrError {
+  override readonly code = 'BBR_CREDENTIALS';
+}
+
+/** The instance presented a host key that is unknown or differs from known_hosts. */
+export class HostKeyError extends BbrError {
+  override readonly code = 'BBR_HOST_KEY';
+}
+
+/** Connecting to an instance failed, or the connection dropped. */
+export class ConnectionError extends BbrError {
+  override readonly code = 'BBR_CONNECTION';
+}
+
+/** A job's `metadata` script failed or printed something that is not valid metadata. */
+export class MetadataError extends BbrError {
+  override readonly code = 'BBR_METADATA';
+}
+
+/** The lock-order graph built from `*_should_be_locked_before` has a cycle. */
+export class CyclicLockOrderError extends BbrError {
+  override readonly code = 'BBR_CYCLIC_LOCK_ORDER';
+}
+
+/** The deployment cannot be backed up or restored as it is (no scripts, leftover directories, ...). */
+export class PreconditionError extends BbrError {
+  override readonly code = 'BBR_PRECONDITION';
+}
+
+/** A local artifact directory is missing, incomplete, corrupted or unsafe. */
+export class ArtifactError extends BbrError {
+  override readonly code = 'BBR_ARTIFACT';
+}
+
+/** The operator interrupted the run (SIGINT/SIGTERM). */
+export class CancelledError extends BbrError {
+  override readonly code = 'BBR_CANCELLED';
+}
+
+export interface ScriptFailure {
+  /** `group/index` */
+  instance: string;
+  job: string;
+  script: string;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  stderrTail: string;
+}
+
+/** A job script exited non-zero, was killed, timed out or was cancelled. Holds facts, not prose. */
+export class ScriptError extends BbrError {
+  override readonly code = 'BBR_SCRIPT';
+  readonly failure: ScriptFailure;
+
+  constructor(failure: ScriptFailure, options: BbrErrorOptions = {}) {
+    super(describeScriptFailure(failure), options);
+    this.failure = failure;
+  }
+}
+
+function describeScriptFailure(f: ScriptFailure): string {
+  const how = f.timedOut
+    ? 'timed out'
+    : f.cancelled
+      ? 'was cancelled'
+      : f.exitCode !== null
+        ? `exited with status ${f.exitCode}`
+        : f.signal
+          ? `was killed by signal ${f.signal}`
+          : 'ended without an exit status (connection lost?)';
+  const tail = f.stderrTail.trim();
+  const stderr = tail ? `\n    stderr (last lines):\n${indent(tail, '      ')}` : '';
+  return `${f.script} script of job '${f.job}' on ${f.instance} ${how}${stderr}`;
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n');
+}
+
+// Phase wrappers decide the exit bit (BBR: the phase decides, not the script; orchestrator/error.go).
+
+export class LockError extends BbrError {
+  override readonly code = 'BBR_LOCK';
+  override readonly exitBit = ExitBit.lock;
+}
+
+export class BackupError extends BbrError {
+  override readonly code = 'BBR_BACKUP';
+}
+
+export class RestoreError extends BbrError {
+  override readonly code = 'BBR_RESTORE';
+}
+
+export class UnlockError extends BbrError {
+  override readonly code = 'BBR_UNLOCK';
+  override readonly exitBit = ExitBit.unlock;
+}
+
+export class DrainError extends BbrError {
+  override readonly code = 'BBR_DRAIN';
+}
+
+export class CleanupError extends BbrError {
+  override readonly code = 'BBR_CLEANUP';
+  override readonly exitBit = ExitBit.cleanup;
+}
+
+/** ORs the exit bits of every failure of a run; 0 when there was none. */
+export function exitCodeOf(failures: readonly unknown[]): number {
+  let code = 0;
+  for (const failure of failures) code |= failure instanceof BbrError ? failure.exitBit : ExitBit.generic;
+  return code;
+}
+
+/** The innermost BbrError hint in a cause chain, so a wrapped failure still tells what to do next. */
+export function hintOf(error: unknown): string | undefined {
+  let current: unknown = error;
+  let hint: string | undefined;
+  while (current instanceof Error) {
+    if (current instanceof BbrError && current.hint) hint ??= current.hint;
+    current = current.cause;
+  }
+  return hint;
+}

@@ -1,0 +1,182 @@
+// The backup workflow (bbr-contract.md §3.2) as plain steps: check, create the local directory, lock,
+// back up, unlock (always, once a lock was attempted), drain, remove remote artifacts, write metadata.
+import { remoteArtifactDir } from '../contract/paths.js';
+import { drainArtifact, remoteSizeBytes } from '../artifact/drain.js';
+import { artifactDirectoryName, createArtifactDirectory } from '../artifact/local-directory.js';
+import type { BackupMetadata, InstanceArtifacts } from '../artifact/metadata-file.js';
+import { asRoot } from '../contract/as-root.js';
+import { BackupError, DrainError, PreconditionError, type BbrError } from '../errors.js';
+import type { RunContext } from './context.js';
+import { LockLedger, lockJobs, unlockJobs } from './locking.js';
+import type { DeployedJob, OpenDeployment } from './open-deployment.js';
+import { artifactFileName, planScripts, type ScriptPlan } from './plan.js';
+import { RunRecorder, type RunOutcome } from './recorder.js';
+import { findLeftoverArtifactDirs, removeRemoteArtifacts } from './remote-artifacts.js';
+import { runAll } from './run-waves.js';
+
+export interface BackupOptions {
+  deploymentName: string;
+  artifactPath: string;
+  /** The raw manifest, written as manifest.yml when given (--with-manifest). */
+  manifestText?: string;
+  unsafeLockFree: boolean;
+  withReleases: boolean;
+  /** The command an operator runs to clean up after a failure, for hints. */
+  cleanupCommand: string;
+  now?: () => Date;
+}
+
+/** The checks of pre-backup-check, also the first step of backup: nothing is locked or written if they fail. */
+export async function checkBackupable(
+  ctx: RunContext,
+  deployment: OpenDeployment,
+  options: Pick<BackupOptions, 'deploymentName' | 'withReleases' | 'cleanupCommand'>,
+): Promise<{ plan?: ScriptPlan; failures: BbrError[] }> {
+  const failures: BbrError[] = [];
+  if (!deployment.jobs.some((job) => job.scripts.has('backup'))) {
+    failures.push(
+      new PreconditionError(`deployment '${options.deploymentName}' has no backup scripts`, {
+        hint: 'check that the manifest lists the right instances and that their jobs ship bin/bbr/backup scripts',
+      }),
+    );
+  }
+  failures.push(
+    ...(await findLeftoverArtifactDirs(
+      deployment.instances.map((i) => i.shell),
+      { parallelism: ctx.parallelism, signal: ctx.signal, cleanupCommand: options.cleanupCommand },
+    )),
+  );
+  let plan: ScriptPlan | undefined;
+  try {
+    plan = planScripts(deployment.jobs, 'backup', { withReleases: options.withReleases });
+  } catch (error) {
+    failures.push(error as BbrError);
+  }
+  return { plan, failures };
+}
+
+export async function backup(ctx: RunContext, deployment: OpenDeployment, options: BackupOptions): Promise<RunOutcome> {
+  const rec = new RunRecorder(ctx);
+  const now = options.now ?? (() => new Date());
+  const checked = await rec.phase('check', undefined, () => checkBackupable(ctx, deployment, options));
+  checked.failures.forEach((f) => rec.fail(f));
+  if (!checked.plan || checked.failures.length > 0) return rec.outcome();
+  const plan = checked.plan;
+
+  const startTime = now();
+  let directory;
+  try {
+    directory = await createArtifactDirectory(options.artifactPath, artifactDirectoryName(options.deploymentName, startTime));
+    await directory.writeMetadata({ instances: [], customArtifacts: [], backupActivity: { startTime } });
+    if (options.manifestText !== undefined) await directory.writeManifest(options.manifestText);
+  } catch (error) {
+    rec.fail(error);
+    return rec.outcome();
+  }
+
+  const ledger = new LockLedger();
+  let backedUp = false;
+  const touched = new Set(plan.mainJobs.map((job) => job.shell));
+  try {
+    const locked = options.unsafeLockFree ? true : await lockJobs(ctx, rec, plan, ledger);
+    if (locked && !ctx.signal.aborted) backedUp = await runBackupScripts(ctx, rec, plan);
+  } finally {
+    if (!options.unsafeLockFree) {
+      await unlockJobs(ctx, rec, plan, ledger, { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: String(backedUp) });
+    }
+  }
+  if (ctx.signal.aborted) rec.noteCancelled();
+
+  const drained: { job: DeployedJob; checksums: Record<string, string> }[] = [];
+  // BBR compat: drain runs even when unlock after a successful backup failed (orchestrator/backuper.go).
+  if (backedUp && !ctx.signal.aborted) {
+    await rec.phase('drain', plan.mainJobs.length, async () => {
+      const outcomes = await runAll(
+        plan.mainJobs,
+        async (job) => {
+          const file = artifactFileName(job);
+          const started = Date.now();
+          const remoteDir = remoteArtifactDir(job.name);
+          const totalBytes = await remoteSizeBytes(job.shell, remoteDir, ctx.signal);
+          ctx.events({ type: 'transfer-started', instance: job.instance, job: job.name, file, totalBytes });
+          const result = await drainArtifact(job.shell, {
+            job: job.name,
+            remoteDir,
+            localFile: directory.filePath(file),
+            signal: ctx.signal,
+            onProgress: (bytes) => ctx.events({ type: 'transfer-progress', instance: job.instance, job: job.name, bytes, totalBytes }),
+          });
+          drained.push({ job, checksums: result.checksums });
+          // The drained copy is verified; free the instance's disk now rather than at the end.
+          await job.shell.exec(asRoot(job.shell, ['rm', '-rf', remoteDir]), { signal: ctx.forceSignal });
+          ctx.events({
+            type: 'transfer-finished',
+            instance: job.instance,
+            job: job.name,
+            file,
+            bytes: result.tarBytes,
+            files: result.fileCount,
+            durationMs: Date.now() - started,
+          });
+        },
+        { parallelism: ctx.parallelism, signal: ctx.signal },
+      );
+      for (const o of outcomes) if (o.error !== undefined) rec.failIn(DrainError, o.error);
+      if (ctx.signal.aborted) rec.noteCancelled();
+    });
+  }
+
+  await rec.phase('cleanup', touched.size, async () => {
+    const failures = await removeRemoteArtifacts([...touched], {
+      parallelism: ctx.parallelism,
+      signal: ctx.forceSignal,
+      cleanupCommand: options.cleanupCommand,
+    });
+    failures.forEach((f) => rec.fail(f));
+  });
+
+  const metadata: BackupMetadata = {
+    instances: groupArtifacts(deployment, drained),
+    customArtifacts: [],
+    backupActivity: { startTime, finishTime: now() },
+  };
+  try {
+    await directory.writeMetadata(metadata);
+    const succeeded = rec.failures.length === 0;
+    const finalPath = await directory.finish(succeeded);
+    return rec.outcome(finalPath);
+  } catch (error) {
+    rec.fail(error);
+    return rec.outcome(directory.workPath);
+  }
+}
+
+async function runBackupScripts(ctx: RunContext, rec: RunRecorder, plan: ScriptPlan): Promise<boolean> {
+  return rec.phase('backup', plan.mainJobs.length, async () => {
+    const outcomes = await runAll(
+      plan.mainJobs,
+      async (job) => {
+        const dir = remoteArtifactDir(job.name);
+        const made = await job.shell.exec(asRoot(job.shell, ['mkdir', '-p', dir]), { signal: ctx.signal });
+        if (made.exitCode !== 0) throw new BackupError(`cannot create ${dir} on ${job.instance}: ${made.stderrTail.trim()}`);
+        await rec.script(job, 'backup', { env: { BBR_ARTIFACT_DIRECTORY: dir, ARTIFACT_DIRECTORY: dir }, signal: ctx.signal });
+      },
+      { parallelism: ctx.parallelism, signal: ctx.signal },
+    );
+    for (const o of outcomes) if (o.error !== undefined) rec.failIn(BackupError, o.error);
+    return outcomes.every((o) => o.started && o.error === undefined);
+  });
+}
+
+/** Metadata entries in manifest order (BBR writes them in download order; a stable order diffs better). */
+function groupArtifacts(deployment: OpenDeployment, drained: { job: DeployedJob; checksums: Record<string, string> }[]): InstanceArtifacts[] {
+  const result: InstanceArtifacts[] = [];
+  for (const instance of deployment.instances) {
+    const artifacts = instance.jobs
+      .map((job) => drained.find((d) => d.job === job))
+      .filter((d) => d !== undefined)
+      .map((d) => ({ name: d.job.name, checksums: d.checksums }));
+    if (artifacts.length > 0) result.push({ name: instance.target.group, index: String(instance.target.index), artifacts });
+  }
+  return result;
+}

@@ -1,0 +1,129 @@
+// Connects to every instance (one connection each, reused for the whole run), finds each job's scripts and
+// reads its metadata. Every instance is tried, so one report names every unreachable or broken instance.
+import { discoverScripts } from '../contract/discover-scripts.js';
+import { parseJobMetadata, type JobMetadata } from '../contract/metadata.js';
+import { runScript } from '../contract/run-script.js';
+import type { ScriptName } from '../contract/paths.js';
+import { BbrError, MetadataError } from '../errors.js';
+import type { InstanceTarget } from '../manifest/index.js';
+import type { RemoteShell } from '../ssh/index.js';
+import type { ConnectInstance, RunContext } from './context.js';
+import { runAll } from './run-waves.js';
+
+export interface DeployedJob {
+  name: string;
+  release: string;
+  /** `group/index` */
+  instance: string;
+  group: string;
+  index: number;
+  scripts: ReadonlySet<ScriptName>;
+  metadata: JobMetadata;
+  shell: RemoteShell;
+}
+
+export interface DeployedInstance {
+  target: InstanceTarget;
+  shell: RemoteShell;
+  jobs: DeployedJob[];
+}
+
+export interface OpenDeployment {
+  instances: DeployedInstance[];
+  /** Every job of every instance, in manifest order, without jobs that set skip_bbr_scripts. */
+  jobs: DeployedJob[];
+  close(): void;
+}
+
+export interface OpenDeploymentOptions {
+  targets: readonly InstanceTarget[];
+  connect: ConnectInstance;
+  /** Director mode matches lock order by job name only, as BBR does. */
+  withReleases: boolean;
+}
+
+export async function openDeployment(
+  ctx: RunContext,
+  options: OpenDeploymentOptions,
+): Promise<{ deployment: OpenDeployment; failures: BbrError[] }> {
+  const instances: DeployedInstance[] = [];
+  const failures: BbrError[] = [];
+  const outcomes = await runAll(
+    options.targets,
+    async (target) => {
+      const started = Date.now();
+      const shell = await options.connect(target, ctx.signal);
+      ctx.events({ type: 'instance-connected', instance: target.name, address: `${target.host}:${target.port}`, durationMs: Date.now() - started });
+      const instance: DeployedInstance = { target, shell, jobs: [] };
+      instances.push(instance);
+      const discoveredAt = Date.now();
+      instance.jobs = await discoverJobs(ctx, target, shell, options.withReleases);
+      ctx.events({
+        type: 'instance-discovered',
+        instance: target.name,
+        jobs: instance.jobs.map((j) => j.name),
+        durationMs: Date.now() - discoveredAt,
+      });
+    },
+    { parallelism: ctx.parallelism, signal: ctx.signal },
+  );
+  for (const outcome of outcomes) {
+    if (outcome.error !== undefined) failures.push(asBbrError(outcome.error));
+  }
+  // Keep manifest order whatever order the connections finished in.
+  const order = new Map(options.targets.map((t, i) => [t.name, i]));
+  instances.sort((a, b) => order.get(a.target.name)! - order.get(b.target.name)!);
+  const deployment: OpenDeployment = {
+    instances,
+    jobs: instances.flatMap((i) => i.jobs),
+    close: () => instances.forEach((i) => i.shell.close()),
+  };
+  return { deployment, failures };
+}
+
+async function discoverJobs(ctx: RunContext, target: InstanceTarget, shell: RemoteShell, withReleases: boolean): Promise<DeployedJob[]> {
+  const found = await discoverScripts(shell, ctx.signal);
+  const jobs: DeployedJob[] = [];
+  for (const job of found) {
+    const metadata = job.scripts.has('metadata') ? await readMetadata(ctx, shell, job.name) : parseJobMetadata('', { job: job.name, instance: shell.instance });
+    for (const warning of metadata.warnings) ctx.events({ type: 'warning', message: warning, instance: target.name, job: job.name });
+    if (metadata.skipBbrScripts) continue;
+    const release = withReleases ? (target.jobs.find((j) => j.name === job.name)?.release ?? '') : '';
+    jobs.push({
+      name: job.name,
+      release,
+      instance: target.name,
+      group: target.group,
+      index: target.index,
+      scripts: job.scripts,
+      metadata,
+      shell,
+    });
+  }
+  return jobs;
+}
+
+async function readMetadata(ctx: RunContext, shell: RemoteShell, job: string): Promise<JobMetadata> {
+  let stdout: string;
+  try {
+    stdout = await runScript(shell, {
+      job,
+      script: 'metadata',
+      env: { BBR_VERSION: ctx.bbrVersion },
+      signal: ctx.signal,
+      timeoutMs: ctx.scriptTimeoutMs,
+    });
+  } catch (error) {
+    throw new MetadataError(`metadata script of job '${job}' on ${shell.instance} failed: ${(error as Error).message}`, {
+      cause: error,
+      hint: `run it by hand on the instance to see why: sudo BBR_VERSION=${ctx.bbrVersion} /var/vcap/jobs/${job}/bin/bbr/metadata`,
+    });
+  }
+  return parseJobMetadata(stdout, { job, instance: shell.instance });
+}
+
+export function asBbrError(error: unknown): BbrError {
+  if (error instanceof BbrError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new BbrError(message, { cause: error });
+}

@@ -1,0 +1,53 @@
+// Pure planning: lock waves, unlock waves and artifact names are decided here, before any script runs,
+// so `--dry-run` can print exactly what a run would do.
+import type { ScriptName } from '../contract/paths.js';
+import { orderLockWaves, reverseWaves } from '../order/index.js';
+import type { DeployedJob } from './open-deployment.js';
+
+export type Direction = 'backup' | 'restore';
+
+export interface ScriptPlan {
+  lockScript: ScriptName;
+  mainScript: ScriptName;
+  unlockScript: ScriptName;
+  /** Waves of jobs that have the lock script, in lock order. */
+  lockWaves: DeployedJob[][];
+  /** Jobs that have the main (backup or restore) script. */
+  mainJobs: DeployedJob[];
+  /** Waves of jobs that have the unlock script, in reverse lock order. */
+  unlockWaves: DeployedJob[][];
+}
+
+const SCRIPTS: Record<Direction, [ScriptName, ScriptName, ScriptName]> = {
+  backup: ['pre-backup-lock', 'backup', 'post-backup-unlock'],
+  restore: ['pre-restore-lock', 'restore', 'post-restore-unlock'],
+};
+
+/** Orders every job (throws CyclicLockOrderError), then keeps in each wave the jobs that have the script. */
+export function planScripts(jobs: readonly DeployedJob[], direction: Direction, options: { withReleases: boolean }): ScriptPlan {
+  const [lockScript, mainScript, unlockScript] = SCRIPTS[direction];
+  // Order over all jobs, scripts or not: a job without a lock script still carries ordering constraints.
+  const orderable = jobs.map((job) => ({
+    job,
+    name: job.name,
+    release: job.release,
+    instance: job.instance,
+    lockBefore: direction === 'backup' ? job.metadata.backupShouldBeLockedBefore : job.metadata.restoreShouldBeLockedBefore,
+  }));
+  const waves = orderLockWaves(orderable, { matchReleases: options.withReleases }).map((wave) => wave.map((o) => o.job));
+  const having = (script: ScriptName) => (wave: DeployedJob[]) => wave.filter((job) => job.scripts.has(script));
+  const nonEmpty = (wave: DeployedJob[]) => wave.length > 0;
+  return {
+    lockScript,
+    mainScript,
+    unlockScript,
+    lockWaves: waves.map(having(lockScript)).filter(nonEmpty),
+    mainJobs: jobs.filter((job) => job.scripts.has(mainScript)),
+    unlockWaves: reverseWaves(waves).map(having(unlockScript)).filter(nonEmpty),
+  };
+}
+
+/** `<group>-<index>-<job>.tar`, BBR's artifact file name (bbr-contract.md §4.1). */
+export function artifactFileName(job: Pick<DeployedJob, 'group' | 'index' | 'name'>): string {
+  return `${job.group}-${job.index}-${job.name}.tar`;
+}

@@ -1,0 +1,90 @@
+// Collects a run's failures and reports phases and scripts as events. Workflows return its outcome
+// instead of throwing for expected failures; cli/exit.ts turns the failures into text and an exit code.
+import { BbrError, CancelledError, exitCodeOf, hintOf, type BbrErrorOptions } from '../errors.js';
+import type { ScriptName } from '../contract/paths.js';
+import { runScript } from '../contract/run-script.js';
+import type { Phase } from '../report/events.js';
+import type { RunContext } from './context.js';
+import { asBbrError, type DeployedJob } from './open-deployment.js';
+
+export type PhaseErrorClass = new (message: string, options?: BbrErrorOptions) => BbrError;
+
+export interface RunOutcome {
+  failures: BbrError[];
+  exitCode: number;
+  artifactPath?: string;
+}
+
+export class RunRecorder {
+  readonly failures: BbrError[] = [];
+  private readonly ctx: RunContext;
+
+  constructor(ctx: RunContext) {
+    this.ctx = ctx;
+  }
+
+  fail(error: unknown): void {
+    const failure = asBbrError(error);
+    this.failures.push(failure);
+    this.ctx.events({ type: 'failure', error: failure });
+  }
+
+  /** Wraps a failure in the phase's error class (which decides the exit bit), keeping the hint and cause. */
+  failIn(phase: PhaseErrorClass, error: unknown, hint?: string): void {
+    if (error instanceof CancelledError) return this.noteCancelled();
+    const message = error instanceof Error ? error.message : String(error);
+    this.fail(new phase(message, { cause: error, hint: hintOf(error) ?? hint }));
+  }
+
+  /** Records the operator's interrupt once. */
+  noteCancelled(): void {
+    if (this.failures.some((f) => f instanceof CancelledError)) return;
+    this.fail(
+      new CancelledError('the run was interrupted by the operator', {
+        hint: 'check the summary above for jobs that may still be locked; run the matching cleanup command if any are',
+      }),
+    );
+  }
+
+  async phase<T>(phase: Phase, jobs: number | undefined, body: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    const before = this.failures.length;
+    this.ctx.events({ type: 'phase-started', phase, jobs });
+    try {
+      return await body();
+    } finally {
+      this.ctx.events({ type: 'phase-finished', phase, durationMs: Date.now() - started, failures: this.failures.length - before });
+    }
+  }
+
+  /** Runs one job script, reporting its start and end. */
+  async script(job: DeployedJob, script: ScriptName, options: { env?: Record<string, string>; signal: AbortSignal }): Promise<string> {
+    const started = Date.now();
+    this.ctx.events({ type: 'script-started', instance: job.instance, job: job.name, script });
+    try {
+      const stdout = await runScript(job.shell, {
+        job: job.name,
+        script,
+        env: options.env,
+        signal: options.signal,
+        timeoutMs: this.ctx.scriptTimeoutMs,
+      });
+      this.ctx.events({ type: 'script-finished', instance: job.instance, job: job.name, script, durationMs: Date.now() - started });
+      return stdout;
+    } catch (error) {
+      this.ctx.events({
+        type: 'script-finished',
+        instance: job.instance,
+        job: job.name,
+        script,
+        durationMs: Date.now() - started,
+        error: asBbrError(error),
+      });
+      throw error;
+    }
+  }
+
+  outcome(artifactPath?: string): RunOutcome {
+    return { failures: this.failures, exitCode: exitCodeOf(this.failures), artifactPath };
+  }
+}

@@ -1,0 +1,48 @@
+// What a run reports while it goes on. orchestrate/ emits these; report/ renders them (plain lines, TTY view,
+// JSON logs, summaries). The core never formats output itself.
+import type { BbrError } from '../errors.js';
+
+export type Operation =
+  | 'backup'
+  | 'restore'
+  | 'pre-backup-check'
+  | 'backup-cleanup'
+  | 'restore-cleanup'
+  | 'drill';
+
+export type Phase =
+  | 'connect'
+  | 'discover'
+  | 'check'
+  | 'lock'
+  | 'backup'
+  | 'unlock'
+  | 'drain'
+  | 'upload'
+  | 'restore'
+  | 'cleanup';
+
+export type RunEvent =
+  | { type: 'run-started'; operation: Operation; deployment: string; instances: number; runId: string }
+  | { type: 'phase-started'; phase: Phase; jobs?: number }
+  | { type: 'phase-finished'; phase: Phase; durationMs: number; failures: number }
+  | { type: 'instance-connected'; instance: string; address: string; durationMs: number }
+  | { type: 'instance-discovered'; instance: string; jobs: string[]; durationMs: number }
+  | { type: 'script-started'; instance: string; job: string; script: string }
+  | { type: 'script-finished'; instance: string; job: string; script: string; durationMs: number; error?: BbrError }
+  | { type: 'transfer-started'; instance: string; job: string; file: string; totalBytes?: number }
+  | { type: 'transfer-progress'; instance: string; job: string; bytes: number; totalBytes?: number }
+  | { type: 'transfer-finished'; instance: string; job: string; file: string; bytes: number; files: number; durationMs: number }
+  | { type: 'lock-window'; instance: string; job: string; durationMs: number }
+  | { type: 'warning'; message: string; instance?: string; job?: string }
+  | { type: 'failure'; error: BbrError }
+  | { type: 'run-finished'; operation: Operation; exitCode: number; durationMs: number; artifactPath?: string };
+
+export type EventSink = (event: RunEvent) => void;
+
+/** Fans one event out to several sinks. */
+export function allSinks(...sinks: EventSink[]): EventSink {
+  return (event) => {
+    for (const sink of sinks) sink(event);
+  };
+}

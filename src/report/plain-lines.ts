@@ -1,0 +1,57 @@
+// Line-per-event output for logs, pipes and CI: stable, greppable, one event per line, prefixed with the
+// UTC time and the instance and job it concerns.
+import type { RunEvent } from './events.js';
+
+export function formatPlainLine(event: RunEvent, now: Date = new Date()): string | undefined {
+  const at = `[${now.toISOString().slice(11, 19)}]`;
+  const text = describe(event);
+  return text === undefined ? undefined : `${at} ${text}`;
+}
+
+function describe(event: RunEvent): string | undefined {
+  switch (event.type) {
+    case 'run-started':
+      return `${event.operation} of deployment '${event.deployment}' started (${event.instances} instance(s), run ${event.runId})`;
+    case 'phase-started':
+      return `${event.phase}: started${event.jobs === undefined ? '' : ` (${event.jobs} job(s))`}`;
+    case 'phase-finished':
+      return `${event.phase}: finished in ${seconds(event.durationMs)}${event.failures ? `, ${event.failures} failure(s)` : ''}`;
+    case 'instance-connected':
+      return `${event.instance}: connected to ${event.address} in ${seconds(event.durationMs)}`;
+    case 'instance-discovered':
+      return `${event.instance}: jobs with bbr scripts: ${event.jobs.length ? event.jobs.join(', ') : '(none)'}`;
+    case 'script-started':
+      return `${event.instance} ${event.job}: ${event.script} started`;
+    case 'script-finished':
+      return `${event.instance} ${event.job}: ${event.script} ${event.error ? 'FAILED' : 'done'} in ${seconds(event.durationMs)}`;
+    case 'transfer-started':
+      return `${event.instance} ${event.job}: transfer of ${event.file} started${event.totalBytes === undefined ? '' : ` (${formatBytes(event.totalBytes)})`}`;
+    case 'transfer-progress':
+      return undefined;
+    case 'transfer-finished':
+      return `${event.instance} ${event.job}: ${event.file} transferred, ${formatBytes(event.bytes)} in ${event.files} file(s), ${seconds(event.durationMs)}`;
+    case 'lock-window':
+      return `${event.instance} ${event.job}: was locked for ${seconds(event.durationMs)}`;
+    case 'warning':
+      return `WARNING ${[event.instance, event.job].filter(Boolean).join(' ')}${event.instance || event.job ? ': ' : ''}${event.message}`;
+    case 'failure':
+      return `ERROR ${event.error.message.split('\n')[0]}`;
+    case 'run-finished':
+      return `${event.operation} ${event.exitCode === 0 ? 'succeeded' : `FAILED (exit code ${event.exitCode})`} in ${seconds(event.durationMs)}${event.artifactPath ? `; artifact: ${event.artifactPath}` : ''}`;
+  }
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
