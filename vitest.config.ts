@@ -15,6 +15,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
+          globalSetup: ['test/e2e/global-setup.ts'],
           // Each e2e file starts its own fleet of real sshd processes on distinct 127.0.0.x addresses;
           // two files at a time keeps a 2-core CI machine responsive without serialising everything.
           maxWorkers: 2,

@@ -1,0 +1,26 @@
+// `bbr-ts deployment ... backup`
+import { deploymentFlags, EXAMPLE_FLAGS } from '../options.js';
+import { backupWorkflow, runDeploymentOperation } from '../run-deployment.js';
+import type { Subcommand } from './types.js';
+
+export const deploymentBackup: Subcommand = (y, runtime, setExit) =>
+  y.command(
+    ['backup', 'b'],
+    'Lock, back up, unlock and drain every job into a new local artifact directory',
+    (sub) =>
+      sub
+        .option('artifact-path', { alias: 'a', type: 'string', default: '.', describe: 'folder in which <deployment>_<timestamp>/ is created' })
+        .option('with-manifest', { type: 'boolean', default: false, describe: 'also save the manifest as manifest.yml in the artifact' })
+        .option('unsafe-lock-free', { type: 'boolean', default: false, describe: 'skip pre-backup-lock and post-backup-unlock scripts (the backup may be inconsistent)' })
+        .example(`$0 deployment ${EXAMPLE_FLAGS} backup -a /var/backups`, 'back up into /var/backups/<deployment>_<timestamp>/'),
+    async (argv) => {
+      const flags = deploymentFlags(argv);
+      const workflow = backupWorkflow({
+        ...flags,
+        artifactPath: argv['artifact-path'],
+        withManifest: argv['with-manifest'],
+        unsafeLockFree: argv['unsafe-lock-free'],
+      });
+      setExit(await runDeploymentOperation(runtime, flags, 'backup', workflow));
+    },
+  );

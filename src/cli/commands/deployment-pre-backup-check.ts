@@ -1,0 +1,15 @@
+// `bbr-ts deployment ... pre-backup-check`
+import { deploymentFlags, EXAMPLE_FLAGS } from '../options.js';
+import { preBackupCheckWorkflow, runDeploymentOperation } from '../run-deployment.js';
+import type { Subcommand } from './types.js';
+
+export const deploymentPreBackupCheck: Subcommand = (y, runtime, setExit) =>
+  y.command(
+    ['pre-backup-check', 'c'],
+    'Check that the deployment can be backed up (scripts present, no leftovers, lock order sound); changes nothing',
+    (sub) => sub.example(`$0 deployment ${EXAMPLE_FLAGS} pre-backup-check`, 'exit 0 when a backup could start now'),
+    async (argv) => {
+      const flags = deploymentFlags(argv);
+      setExit(await runDeploymentOperation(runtime, flags, 'pre-backup-check', preBackupCheckWorkflow(flags)));
+    },
+  );

@@ -1,0 +1,23 @@
+// `bbr-ts deployment [flags] <subcommand>`: its flags come before the subcommand, as in BBR.
+import type { Argv } from 'yargs';
+import { deploymentOptions, EXAMPLE_FLAGS } from '../options.js';
+import type { Runtime } from '../runtime.js';
+import { deploymentBackup } from './deployment-backup.js';
+import { deploymentPreBackupCheck } from './deployment-pre-backup-check.js';
+import type { SetExitCode, Subcommand } from './types.js';
+
+const SUBCOMMANDS: Subcommand[] = [
+  deploymentBackup,
+  deploymentPreBackupCheck,
+];
+
+export function deploymentMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
+  return y.command('deployment', 'Work on a deployment described by a BOSH manifest (one SSH connection per instance)', (mode) => {
+    let withSubcommands = deploymentOptions(mode) as unknown as Argv;
+    for (const sub of SUBCOMMANDS) withSubcommands = sub(withSubcommands, runtime, setExit);
+    return withSubcommands
+      .demandCommand(1, 'name a subcommand (see the list above)')
+      .example(`$0 deployment ${EXAMPLE_FLAGS} backup`, 'back up the deployment described by deploy.yml into the current folder')
+      .example('BBR_TS_USERNAME=vcap $0 deployment --manifest deploy.yml --key ~/.ssh/bbr pre-backup-check', 'flags can also come from BBR_TS_<FLAG> environment variables');
+  });
+}

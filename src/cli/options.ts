@@ -1,0 +1,59 @@
+// Flag tables shared by commands: one description per flag, with the env var every flag also reads
+// (BBR_TS_<FLAG>, e.g. BBR_TS_PRIVATE_KEY_PATH).
+import os from 'node:os';
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import { UsageError } from '../errors.js';
+import type { DeploymentFlags } from './run-deployment.js';
+import type { ConnectionFlags } from './runtime.js';
+
+export const EXAMPLE_FLAGS = '--manifest deploy.yml --username vcap --private-key-path ~/.ssh/bbr';
+
+export function connectionOptions<T>(y: Argv<T>) {
+  return y
+    .option('username', { alias: 'u', type: 'string', demandOption: true, describe: 'SSH user on the instances; scripts run through `sudo -n` unless it is root', group: 'Connection:' })
+    .option('private-key-path', { alias: 'key', type: 'string', demandOption: true, describe: 'SSH private key file (OpenSSH or PEM; RSA, ECDSA or Ed25519)', group: 'Connection:' })
+    .option('known-hosts', { type: 'string', default: path.join(os.homedir(), '.ssh', 'known_hosts'), describe: 'known_hosts file the instances\' host keys are checked against; unknown or changed keys are refused', group: 'Connection:' })
+    .option('dangerously-skip-host-key-check', { type: 'boolean', default: false, describe: 'DANGEROUS: accept any host key (anyone on the network path can impersonate instances)', group: 'Connection:' })
+    .option('parallelism', { type: 'number', default: 10, describe: 'how many instances or jobs are worked on at once within a step (BBR: always 10)', group: 'Connection:' })
+    .option('connect-timeout', { type: 'number', default: 30, describe: 'seconds to wait for an SSH connection (retried twice with backoff)', group: 'Connection:' })
+    .option('script-timeout', { type: 'number', describe: 'seconds a single job script may run before it is stopped (default: no limit, as BBR); unlock still runs', group: 'Connection:' })
+    .check((argv) => {
+      const parallelism = argv.parallelism as number;
+      if (!Number.isInteger(parallelism) || parallelism < 1) throw new UsageError('--parallelism must be a whole number of at least 1');
+      if (!((argv['connect-timeout'] as number) > 0)) throw new UsageError('--connect-timeout must be a positive number of seconds');
+      const scriptTimeout = argv['script-timeout'] as number | undefined;
+      if (scriptTimeout !== undefined && !(scriptTimeout > 0)) throw new UsageError('--script-timeout must be a positive number of seconds');
+      return true;
+    });
+}
+
+export function deploymentOptions<T>(y: Argv<T>) {
+  return connectionOptions(
+    y
+      .option('manifest', { alias: 'm', type: 'string', demandOption: true, describe: 'BOSH deployment manifest; instance N of a group is reached at the Nth static IP of its networks', group: 'Deployment:' })
+      .option('deployment', { alias: 'd', type: 'string', describe: 'deployment name used for the artifact directory (default: the manifest\'s `name`)', group: 'Deployment:' })
+      .option('ssh-port', { type: 'number', default: 22, describe: 'SSH port of every instance', group: 'Deployment:' }),
+  );
+}
+
+export function connectionFlags(argv: Record<string, unknown>): ConnectionFlags {
+  return {
+    username: argv.username as string,
+    privateKeyPath: argv['private-key-path'] as string,
+    knownHosts: argv['known-hosts'] as string,
+    dangerouslySkipHostKeyCheck: argv['dangerously-skip-host-key-check'] as boolean,
+    parallelism: argv.parallelism as number,
+    connectTimeout: argv['connect-timeout'] as number,
+    scriptTimeout: argv['script-timeout'] as number | undefined,
+  };
+}
+
+export function deploymentFlags(argv: Record<string, unknown>): DeploymentFlags {
+  return {
+    ...connectionFlags(argv),
+    manifest: argv.manifest as string,
+    deployment: argv.deployment as string | undefined,
+    sshPort: argv['ssh-port'] as number,
+  };
+}
