@@ -1,5 +1,7 @@
 // Self-check of the real-SSH test fleet (fixtures/fleet/fleet.mjs) with the example deployment: real sshd
-// processes on 127.0.0.21-23:2222, reached with the system ssh client and strict host-key checking.
+// processes reached with the system ssh client and strict host-key checking. The example's own addresses
+// (127.0.0.21-23:2222) are often held by a fleet someone started by hand (cli.mjs up), so this test runs the
+// same manifest moved to 127.0.1.21-23.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile, access } from 'node:fs/promises';
@@ -7,11 +9,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { utils as sshUtils } from 'ssh2';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { startFleet, type Fleet } from '../../fixtures/fleet/fleet.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const manifestPath = path.join(repo, 'fixtures', 'example', 'manifest.yml');
+const exampleManifest = path.join(repo, 'fixtures', 'example', 'manifest.yml');
+const DB = '127.0.1.21';
+const WEB0 = '127.0.1.22';
+const WEB1 = '127.0.1.23';
+
+/** The example manifest with its static IPs moved from 127.0.0.x to 127.0.1.x. */
+async function movedExampleManifest(dir: string): Promise<string> {
+  const doc = parseYaml(await readFile(exampleManifest, 'utf8')) as {
+    instance_groups: { networks: { static_ips: string[] }[] }[];
+  };
+  for (const group of doc.instance_groups) {
+    for (const net of group.networks) net.static_ips = net.static_ips.map((ip) => ip.replace(/^127\.0\.0\./, '127.0.1.'));
+  }
+  const file = path.join(dir, 'manifest.yml');
+  await writeFile(file, stringifyYaml(doc));
+  return file;
+}
 
 interface SshResult {
   code: number;
@@ -42,8 +60,12 @@ const exists = (p: string) => access(p).then(() => true, () => false);
 
 describe('test fleet (example deployment)', () => {
   let fleet: Fleet;
+  let manifestDir: string;
+  let manifestPath: string;
 
   beforeAll(async () => {
+    manifestDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-test-manifest-'));
+    manifestPath = await movedExampleManifest(manifestDir);
     fleet = await startFleet({ manifestPath });
   });
 
@@ -53,14 +75,15 @@ describe('test fleet (example deployment)', () => {
       expect(fleet.instances.map((i) => i.isRunning())).toEqual([false, false, false]);
       await rm(fleet.rootDir, { recursive: true, force: true });
     }
+    if (manifestDir) await rm(manifestDir, { recursive: true, force: true });
   });
 
   it('describes the manifest', () => {
     expect(fleet.deploymentName).toBe('example');
     expect(fleet.instances.map((i) => [i.name, i.address, i.port])).toEqual([
-      ['database/0', '127.0.0.21', 2222],
-      ['web/0', '127.0.0.22', 2222],
-      ['web/1', '127.0.0.23', 2222],
+      ['database/0', DB, 2222],
+      ['web/0', WEB0, 2222],
+      ['web/1', WEB1, 2222],
     ]);
     expect(fleet.instance('web/1').group).toBe('web');
     expect(fleet.instance('web/1').index).toBe(1);
@@ -73,18 +96,18 @@ describe('test fleet (example deployment)', () => {
     expect(parsed).not.toBeInstanceOf(Error);
     const lines = (await readFile(fleet.knownHostsPath, 'utf8')).trim().split('\n');
     expect(lines.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([
-      '[127.0.0.21]:2222 ssh-ed25519',
-      '[127.0.0.22]:2222 ssh-ed25519',
-      '[127.0.0.23]:2222 ssh-ed25519',
+      `[${DB}]:2222 ssh-ed25519`,
+      `[${WEB0}]:2222 ssh-ed25519`,
+      `[${WEB1}]:2222 ssh-ed25519`,
     ]);
   });
 
   it('serves each instance its own /var/vcap over real ssh', async () => {
-    const r = await ssh(fleet, '127.0.0.22', 'cat /var/vcap/instance-name');
+    const r = await ssh(fleet, WEB0, 'cat /var/vcap/instance-name');
     expect(r).toMatchObject({ code: 0, stdout: 'web/0\n' });
-    const db = await ssh(fleet, '127.0.0.21', 'cat /var/vcap/instance-name; ls /var/vcap/jobs; sudo sh -c "find /var/vcap/jobs/*/bin/bbr/* -type f" | wc -l');
+    const db = await ssh(fleet, DB, 'cat /var/vcap/instance-name; ls /var/vcap/jobs; sudo sh -c "find /var/vcap/jobs/*/bin/bbr/* -type f" | wc -l');
     expect(db.stdout).toBe('database/0\ndatabase\n7\n');
-    const seeded = await ssh(fleet, '127.0.0.23', 'cat /var/vcap/store/web-server/uploads/2.txt');
+    const seeded = await ssh(fleet, WEB1, 'cat /var/vcap/store/web-server/uploads/2.txt');
     expect(seeded.stdout).toContain('web/1');
   });
 
@@ -93,9 +116,9 @@ describe('test fleet (example deployment)', () => {
     try {
       // web/0's key listed for database/0's address: the client must refuse.
       const lines = (await readFile(fleet.knownHostsPath, 'utf8')).trim().split('\n');
-      const wrong = lines[1]!.replace('[127.0.0.22]', '[127.0.0.21]');
+      const wrong = lines[1]!.replace(`[${WEB0}]`, `[${DB}]`);
       await writeFile(path.join(other, 'known_hosts'), `${wrong}\n`);
-      const r = await ssh(fleet, '127.0.0.21', 'true', path.join(other, 'known_hosts'));
+      const r = await ssh(fleet, DB, 'true', path.join(other, 'known_hosts'));
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(/host key|HOST IDENTIFICATION/i);
     } finally {
@@ -105,18 +128,18 @@ describe('test fleet (example deployment)', () => {
 
   it('records script events, in order, with their fields', async () => {
     await fleet.clearEvents();
-    const meta = await ssh(fleet, '127.0.0.22', 'sudo BBR_VERSION=1.2.3 /var/vcap/jobs/web-server/bin/bbr/metadata');
+    const meta = await ssh(fleet, WEB0, 'sudo BBR_VERSION=1.2.3 /var/vcap/jobs/web-server/bin/bbr/metadata');
     expect(meta.code).toBe(0);
     expect(parseYaml(meta.stdout)).toEqual({
       backup_should_be_locked_before: [{ job_name: 'database', release: 'example-release' }],
       restore_should_be_locked_before: [{ job_name: 'database', release: 'example-release' }],
     });
     const web0 = fleet.instance('web/0');
-    expect((await ssh(fleet, '127.0.0.22', '/var/vcap/jobs/web-server/bin/bbr/pre-backup-lock')).code).toBe(0);
+    expect((await ssh(fleet, WEB0, '/var/vcap/jobs/web-server/bin/bbr/pre-backup-lock')).code).toBe(0);
     expect(await exists(path.join(web0.dir, 'sys', 'run', 'web-server.locked'))).toBe(true);
     const unlock = 'sudo BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL=true /var/vcap/jobs/web-server/bin/bbr/post-backup-unlock';
-    expect((await ssh(fleet, '127.0.0.22', unlock)).code).toBe(0);
-    expect((await ssh(fleet, '127.0.0.22', unlock)).code).toBe(0); // idempotent
+    expect((await ssh(fleet, WEB0, unlock)).code).toBe(0);
+    expect((await ssh(fleet, WEB0, unlock)).code).toBe(0); // idempotent
     expect(await exists(path.join(web0.dir, 'sys', 'run', 'web-server.locked'))).toBe(false);
 
     const events = await fleet.events('web/0');
@@ -171,14 +194,14 @@ describe('test fleet (example deployment)', () => {
   it('injects faults after recording the event', async () => {
     await fleet.clearEvents('database/0');
     await fleet.setFault('database/0', 'database', 'pre-backup-lock', 'echo boom >&2; exit 3');
-    const failed = await ssh(fleet, '127.0.0.21', 'sudo /var/vcap/jobs/database/bin/bbr/pre-backup-lock');
+    const failed = await ssh(fleet, DB, 'sudo /var/vcap/jobs/database/bin/bbr/pre-backup-lock');
     expect(failed.code).toBe(3);
     expect(failed.stderr.trim()).toBe('boom');
     expect((await fleet.events('database/0')).map((e) => e.script)).toEqual(['pre-backup-lock']);
     expect(await exists(path.join(fleet.instance('database/0').dir, 'sys', 'run', 'database.locked'))).toBe(false);
 
     await fleet.clearFaults();
-    const ok = await ssh(fleet, '127.0.0.21', 'sudo /var/vcap/jobs/database/bin/bbr/pre-backup-lock && sudo /var/vcap/jobs/database/bin/bbr/post-restore-unlock');
+    const ok = await ssh(fleet, DB, 'sudo /var/vcap/jobs/database/bin/bbr/pre-backup-lock && sudo /var/vcap/jobs/database/bin/bbr/post-restore-unlock');
     expect(ok.code).toBe(0);
     expect((await fleet.events('database/0')).map((e) => e.script)).toEqual([
       'pre-backup-lock',
@@ -188,7 +211,7 @@ describe('test fleet (example deployment)', () => {
   });
 
   it('refuses to start a second fleet on addresses in use', async () => {
-    await expect(startFleet({ manifestPath, seed: false })).rejects.toThrow(/127\.0\.0\.2[123]:2222 .*already in use/);
+    await expect(startFleet({ manifestPath, seed: false })).rejects.toThrow(/127\.0\.1\.2[123]:2222 .*already in use/);
   });
 
   it('makes a killed instance unreachable, and restart brings it back', async () => {
@@ -201,7 +224,7 @@ describe('test fleet (example deployment)', () => {
     expect(r.code).toBe(255);
     expect(r.stderr).toMatch(/refused/i);
     // The others are unaffected.
-    expect((await ssh(fleet, '127.0.0.22', 'cat /var/vcap/instance-name')).stdout).toBe('web/0\n');
+    expect((await ssh(fleet, WEB0, 'cat /var/vcap/instance-name')).stdout).toBe('web/0\n');
 
     await web1.restart();
     expect(web1.isRunning()).toBe(true);
