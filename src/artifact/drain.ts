@@ -15,9 +15,15 @@ export interface DrainOptions {
   remoteDir: string;
   localFile: string;
   signal?: AbortSignal;
-  /** Total bytes expected, then bytes so far; called at most every `progressEveryBytes`. */
+  /** Bytes so far; called at most every PROGRESS_EVERY_BYTES or PROGRESS_EVERY_MS, never per chunk. */
   onProgress?: (transferredBytes: number) => void;
 }
+
+// SSH delivers 32 KiB packets: a per-chunk event or a 16 KiB stream buffer (Node's default) costs more
+// CPU than the bytes themselves at wire speed, so buffers are sized in MiB and progress is sampled.
+const PROGRESS_EVERY_BYTES = 64 * 1024 * 1024;
+const PROGRESS_EVERY_MS = 500;
+const FILE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface DrainResult {
   checksums: ArtifactChecksums;
@@ -35,13 +41,18 @@ export async function remoteSizeBytes(shell: RemoteShell, dir: string, signal?: 
 
 export async function drainArtifact(shell: RemoteShell, options: DrainOptions): Promise<DrainResult> {
   const where = `job '${options.job}' on ${shell.instance}`;
-  const file = createWriteStream(options.localFile, { mode: 0o600 });
+  const file = createWriteStream(options.localFile, { mode: 0o600, highWaterMark: FILE_BUFFER_BYTES });
   const { sink, summary } = createTarChecksummer(`artifact of ${where}`);
   let tarBytes = 0;
+  let reportedBytes = 0;
+  let reportedAt = Date.now();
   // Resolves (through the exec pipeline) only once the file is flushed and every tar entry was hashed.
   const destination = teeWritable(file, sink, (chunk) => {
     tarBytes += chunk.length;
-    options.onProgress?.(tarBytes);
+    if (!options.onProgress || tarBytes - reportedBytes < PROGRESS_EVERY_BYTES && Date.now() - reportedAt < PROGRESS_EVERY_MS) return;
+    reportedBytes = tarBytes;
+    reportedAt = Date.now();
+    options.onProgress(tarBytes);
   });
 
   const remote = remoteChecksums(shell, options.remoteDir, options.signal);

@@ -1,11 +1,22 @@
 // Per-file SHA-256 computed on the instance. NUL-separated output keeps names with spaces or newlines
-// intact (BBR's `find | xargs shasum` breaks on them, bbr-contract.md §4.3).
+// intact (BBR's `find | xargs shasum` breaks on them, bbr-contract.md §4.3). OpenSSL is preferred: it
+// uses the CPU's SHA instructions (about 1.5 GB/s here), GNU sha256sum does not (about 250 MB/s), and
+// this hash runs while the tar streams, so it must keep up with the wire.
 import { asRootShell } from '../contract/as-root.js';
 import { ConnectionError } from '../errors.js';
 import type { RemoteShell } from '../ssh/index.js';
 import type { ArtifactChecksums } from './metadata-file.js';
 
-const PROGRAM = 'cd "$1" && find . -type f -print0 | xargs -0 -r sha256sum --zero';
+// `openssl dgst -r` prints '<hex> *<name>\n' and escapes names with a newline or backslash, so such names
+// (rare) take the sha256sum path; otherwise newlines become NULs and one parser reads both outputs.
+const PROGRAM = [
+  'cd "$1" || exit 1',
+  `if command -v openssl >/dev/null 2>&1 && [ -z "$(find . -type f \\( -path '*\\\\*' -o -path '*\n*' \\) -print -quit)" ]; then`,
+  '  find . -type f -exec openssl dgst -sha256 -r {} + | tr "\\n" "\\000"',
+  'else',
+  '  find . -type f -print0 | xargs -0 -r sha256sum --zero',
+  'fi',
+].join('\n');
 
 export async function remoteChecksums(shell: RemoteShell, dir: string, signal?: AbortSignal): Promise<ArtifactChecksums> {
   const result = await shell.exec(asRootShell(shell, PROGRAM, [dir]), { signal });

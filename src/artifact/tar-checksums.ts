@@ -42,7 +42,8 @@ export function unsafeEntryReason(header: { name: string; type?: string | null; 
  * every entry was read; it rejects on a malformed or unsafe tar, naming `label`.
  */
 export function createTarChecksummer(label: string): { sink: Writable; summary: Promise<TarSummary> } {
-  const extract = tar.extract();
+  // A larger buffer than streamx's 16 KiB default: SSH hands over 32 KiB packets at wire speed.
+  const extract = tar.extract({ highWaterMark: 1024 * 1024 });
   const checksums: ArtifactChecksums = {};
   let fileCount = 0;
   let contentBytes = 0;
@@ -83,6 +84,7 @@ export function createTarChecksummer(label: string): { sink: Writable; summary: 
   summary.catch(() => undefined);
   // tar-stream is built on streamx; this adapter gives Node's pipeline a real Writable with backpressure.
   const sink = new Writable({
+    highWaterMark: 1024 * 1024,
     write(chunk: Buffer, _encoding, callback) {
       if (extract.write(chunk)) callback();
       else extract.once('drain', () => callback());

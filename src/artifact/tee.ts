@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 export function teeWritable(first: Writable, second: Writable, onChunk?: (chunk: Buffer) => void): Writable {
   const targets = [first, second];
   const tee = new Writable({
+    highWaterMark: 1024 * 1024,
     write(chunk: Buffer, _encoding, callback) {
       onChunk?.(chunk);
       const waits = targets.filter((t) => !t.write(chunk)).map((t) => once(t, 'drain'));

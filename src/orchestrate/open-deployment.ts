@@ -48,6 +48,8 @@ export async function openDeployment(
 ): Promise<{ deployment: OpenDeployment; failures: BbrError[] }> {
   const instances: DeployedInstance[] = [];
   const failures: BbrError[] = [];
+  const started = Date.now();
+  ctx.events({ type: 'phase-started', phase: 'connect', jobs: undefined });
   const outcomes = await runAll(
     options.targets,
     async (target) => {
@@ -70,6 +72,8 @@ export async function openDeployment(
   for (const outcome of outcomes) {
     if (outcome.error !== undefined) failures.push(asBbrError(outcome.error));
   }
+  // One phase for connect, discovery and metadata: the fixed cost a run pays before any job is touched.
+  ctx.events({ type: 'phase-finished', phase: 'connect', durationMs: Date.now() - started, failures: failures.length });
   // Keep manifest order whatever order the connections finished in.
   const order = new Map(options.targets.map((t, i) => [t.name, i]));
   instances.sort((a, b) => order.get(a.target.name)! - order.get(b.target.name)!);

@@ -1,0 +1,74 @@
+// Figures 3 and 4 of `npm run bench`: 100 real sshd instances whose `sleepy` job takes 0.2 s to lock, back up
+// and unlock. Wall time is compared with the ideal schedule, and the 10/50/100-instance scaling table is built
+// on the same fleet (smaller manifests name the first N instances).
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startFleet } from '../fixtures/fleet/fleet.mjs';
+import { BENCH_JOBS, fleetFlags, runBbrTs, writeManifest } from './lib.mjs';
+
+export const SCRIPT_MS = 200;
+/** pre-backup-lock, backup and post-backup-unlock each sleep SCRIPT_MS. */
+const SCRIPTS_PER_JOB = 3;
+
+export const addressOf = (i) => `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+
+/** Starts `count` instances with the sleepy job, calls body(ctx), always stops the fleet. */
+export async function withSleepyFleet(count, body) {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-bench-fanout-'));
+  let fleet;
+  try {
+    const addresses = Array.from({ length: count }, (_, i) => addressOf(i));
+    const manifest = await writeManifest(path.join(work, 'manifest.yml'), { name: 'bench-fanout', group: 'node', job: 'sleepy', addresses });
+    const started = Date.now();
+    fleet = await startFleet({ manifestPath: manifest, rootDir: path.join(work, 'fleet'), jobsDir: BENCH_JOBS, seed: false });
+    const fleetStartMs = Date.now() - started;
+    return await body({ fleet, work, fleetStartMs });
+  } finally {
+    await fleet?.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The ideal: one lock wave (no lock-order constraints), so each of lock, backup and unlock is
+ * ceil(instances / parallelism) rounds of SCRIPT_MS, with zero cost for SSH, scheduling and bookkeeping.
+ */
+export function idealMs(instances, parallelism) {
+  return SCRIPTS_PER_JOB * Math.ceil(instances / parallelism) * SCRIPT_MS;
+}
+
+/** Backs up the first `instances` instances of the fleet with `parallelism`; returns the measured figures. */
+export async function benchFanout({ fleet, work }, instances, parallelism) {
+  const manifest = await writeManifest(path.join(work, `manifest-${instances}.yml`), {
+    name: `bench-fanout-${instances}`,
+    group: 'node',
+    job: 'sleepy',
+    addresses: Array.from({ length: instances }, (_, i) => addressOf(i)),
+  });
+  const artifacts = path.join(work, `artifacts-${instances}-${parallelism}`);
+  await mkdir(artifacts, { recursive: true });
+  try {
+    const run = await runBbrTs(fleetFlags(fleet, manifest, artifacts, parallelism));
+    const p = run.phases;
+    for (const phase of ['connect', 'lock', 'backup', 'unlock', 'drain', 'cleanup']) {
+      if (p[phase] === undefined) throw new Error(`no '${phase}' duration in bbr-ts output:\n${run.stdout}`);
+    }
+    const scriptsMs = p.lock + p.backup + p.unlock;
+    return {
+      instances,
+      parallelism,
+      wallMs: run.wallMs,
+      connectMs: p.connect,
+      scriptsMs,
+      idealMs: idealMs(instances, parallelism),
+      drainMs: p.drain,
+      cleanupMs: p.cleanup,
+      // The connect phase (connect + discover + metadata) spread over the instances it served in parallel.
+      overheadPerInstanceMs: (p.connect * Math.min(parallelism, instances)) / instances,
+      peakRssBytes: run.peakRssBytes,
+    };
+  } finally {
+    await rm(artifacts, { recursive: true, force: true });
+  }
+}

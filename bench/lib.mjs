@@ -1,0 +1,100 @@
+// Shared helpers of `npm run bench`: run the built CLI as an operator would (a subprocess under
+// /usr/bin/time for its peak RSS), read phase durations from its plain output, write manifests.
+import { execFile as execFileCb, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+export const execFile = promisify(execFileCb);
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BIN = path.join(REPO_ROOT, 'bin', 'bbr-ts.js');
+export const BENCH_JOBS = path.join(REPO_ROOT, 'bench', 'jobs');
+const TIME = '/usr/bin/time';
+
+/** GNU time reports the peak RSS of the child; install Debian's `time` when it is missing. */
+export async function ensureGnuTime() {
+  if (existsSync(TIME)) return;
+  console.log('installing the Debian package `time` (for peak RSS)...');
+  await execFile('apt-get', ['install', '-y', '-q', 'time'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+/**
+ * Runs `bbr-ts <args>`; resolves with exit code, wall time, peak RSS and the phase durations
+ * ('lock' → ms, ...) printed as `<phase>: finished in <s>s` lines.
+ */
+export async function runBbrTs(args) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-bench-run-'));
+  const timeFile = path.join(dir, 'time');
+  try {
+    const started = process.hrtime.bigint();
+    const child = spawn(TIME, ['-f', '%M', '-o', timeFile, process.execPath, BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s) => (stderr += s));
+    const exitCode = await new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => resolve(code));
+    });
+    const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const peakRssKiB = Number.parseInt((await readFile(timeFile, 'utf8')).trim().split('\n').pop() ?? '', 10);
+    const result = { exitCode, wallMs, peakRssBytes: peakRssKiB * 1024, phases: parsePhases(stdout), stdout, stderr };
+    if (exitCode !== 0) {
+      throw new Error(`bbr-ts ${args.join(' ')} exited ${exitCode}\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`);
+    }
+    return result;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `[12:00:01] drain: finished in 1.23s` → { drain: 1230 }. */
+export function parsePhases(stdout) {
+  const phases = {};
+  for (const match of stdout.matchAll(/^\[[\d:]+\] ([a-z-]+): finished in ([\d.]+)s/gm)) {
+    phases[match[1]] = Number.parseFloat(match[2]) * 1000;
+  }
+  return phases;
+}
+
+/** A BOSH manifest with one instance group, one job and the given static IPs. */
+export async function writeManifest(file, { name, group, job, addresses }) {
+  const text = [
+    `# written by bench/ for npm run bench`,
+    `name: ${name}`,
+    `instance_groups:`,
+    `- name: ${group}`,
+    `  instances: ${addresses.length}`,
+    `  jobs: [{name: ${job}, release: bench-release}]`,
+    `  networks: [{name: default, static_ips: [${addresses.join(', ')}]}]`,
+    '',
+  ].join('\n');
+  await writeFile(file, text);
+  return file;
+}
+
+export function fleetFlags(fleet, manifest, artifactPath, parallelism) {
+  return [
+    'deployment',
+    '--manifest', manifest,
+    '--username', 'root',
+    '--private-key-path', fleet.privateKeyPath,
+    '--known-hosts', fleet.knownHostsPath,
+    '--ssh-port', String(fleet.port),
+    '--parallelism', String(parallelism),
+    'backup',
+    '--artifact-path', artifactPath,
+  ];
+}
+
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+export const fmtMs = (ms) => `${(ms / 1000).toFixed(2)} s`;
+export const fmtMB = (bytes) => `${(bytes / 1e6).toFixed(0)} MB`;
+export const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
