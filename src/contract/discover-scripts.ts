@@ -1,25 +1,37 @@
-// Finds each job's BBR scripts on an instance (bbr-contract.md §2.1): one remote `find`, classified locally.
+// Finds each job's BBR scripts on an instance (bbr-contract.md §2.1): one remote `find`, classified locally,
+// which also reports a leftover artifact root (§2.5) so no extra SSH command is needed for that check.
 import { ConnectionError } from '../errors.js';
 import type { RemoteShell } from '../ssh/index.js';
 import { asRootShell } from './as-root.js';
-import { IGNORED_JOB_NAMES, isScriptName, JOBS_ROOT, type ScriptName } from './paths.js';
+import { IGNORED_JOB_NAMES, isScriptName, JOBS_ROOT, REMOTE_ARTIFACT_ROOT, type ScriptName } from './paths.js';
 
 export interface DiscoveredJob {
   name: string;
   scripts: Set<ScriptName>;
 }
 
-// The glob is expanded by the remote shell; no match leaves it literal and find reports it missing.
-const FIND_SCRIPTS = `find ${JOBS_ROOT}/*/bin/bbr/* -type f 2>&1 || true`;
+/** What one look at an instance finds: its jobs' scripts, and whether an earlier run left its artifact root. */
+export interface DiscoveredInstance {
+  jobs: DiscoveredJob[];
+  /** REMOTE_ARTIFACT_ROOT exists: an earlier run did not finish (backup and restore refuse to start). */
+  artifactRootExists: boolean;
+}
 
-export async function discoverScripts(shell: RemoteShell, signal?: AbortSignal): Promise<DiscoveredJob[]> {
-  const result = await shell.exec(asRootShell(shell, FIND_SCRIPTS), { signal });
+const ARTIFACT_ROOT_MARKER = '#artifact-root-exists';
+
+// The glob is expanded by the remote shell; no match leaves it literal and find reports it missing. The
+// leftover check rides along (BBR spends a separate SSH command on it): one channel per instance, not two.
+const DISCOVER = `{ find ${JOBS_ROOT}/*/bin/bbr/* -type f 2>&1 || true; }; if [ -e ${REMOTE_ARTIFACT_ROOT} ]; then echo '${ARTIFACT_ROOT_MARKER}'; fi`;
+
+export async function discoverInstance(shell: RemoteShell, signal?: AbortSignal): Promise<DiscoveredInstance> {
+  const result = await shell.exec(asRootShell(shell, DISCOVER), { signal });
   if (result.exitCode !== 0) {
     throw new ConnectionError(`finding scripts failed on ${shell.instance}: ${result.stderrTail.trim() || `exit ${result.exitCode}`}`, {
       hint: 'check that the SSH user can run commands as root (passwordless sudo) on the instance',
     });
   }
-  return classifyScriptPaths(result.stdout.split('\n'));
+  const lines = result.stdout.split('\n');
+  return { jobs: classifyScriptPaths(lines), artifactRootExists: lines.includes(ARTIFACT_ROOT_MARKER) };
 }
 
 /** Turns `find` output into jobs; unknown names, ignored jobs and error lines are skipped. */

@@ -11,14 +11,21 @@ export interface RunScriptOptions {
   env?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** A directory to create (`mkdir -p`) right before the script, in the same remote command: one channel, not two. */
+  createDirectory?: string;
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 export const STDERR_TAIL_LINES = 20;
 
+// `sh -c` program: $1 is the directory, the rest is the script's argv (which then replaces the shell).
+const MKDIR_THEN_EXEC = 'mkdir -p -- "$1" && shift && exec "$@"';
+
 /** Runs the script; resolves with its stdout, rejects with ScriptError on any failure. */
 export async function runScript(shell: RemoteShell, options: RunScriptOptions): Promise<string> {
-  const command = asRoot(shell, withEnv(options.env ?? {}, [scriptPath(options.job, options.script)]));
+  const script = scriptPath(options.job, options.script);
+  const argv = options.createDirectory === undefined ? [script] : ['sh', '-c', MKDIR_THEN_EXEC, 'sh', options.createDirectory, script];
+  const command = asRoot(shell, withEnv(options.env ?? {}, argv));
   const result = await shell.exec(command, {
     signal: options.signal,
     timeoutMs: options.timeoutMs,

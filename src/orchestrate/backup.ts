@@ -40,12 +40,7 @@ export async function checkBackupable(
       }),
     );
   }
-  failures.push(
-    ...(await findLeftoverArtifactDirs(
-      deployment.instances.map((i) => i.shell),
-      { parallelism: ctx.parallelism, signal: ctx.signal, cleanupCommand: options.cleanupCommand },
-    )),
-  );
+  failures.push(...findLeftoverArtifactDirs(deployment.instances, { cleanupCommand: options.cleanupCommand }));
   let plan: ScriptPlan | undefined;
   try {
     plan = planScripts(deployment.jobs, 'backup', { withReleases: options.withReleases });
@@ -157,9 +152,8 @@ async function runBackupScripts(ctx: RunContext, rec: RunRecorder, plan: ScriptP
       plan.mainJobs,
       async (job) => {
         const dir = remoteArtifactDir(job.name);
-        const made = await job.shell.exec(asRoot(job.shell, ['mkdir', '-p', dir]), { signal: ctx.signal });
-        if (made.exitCode !== 0) throw new BackupError(`cannot create ${dir} on ${job.instance}: ${made.stderrTail.trim()}`);
-        await rec.script(job, 'backup', { env: { BBR_ARTIFACT_DIRECTORY: dir, ARTIFACT_DIRECTORY: dir }, signal: ctx.signal });
+        // BBR creates the directory with its own SSH command first; one command for both saves a channel per job.
+        await rec.script(job, 'backup', { env: { BBR_ARTIFACT_DIRECTORY: dir, ARTIFACT_DIRECTORY: dir }, signal: ctx.signal, createDirectory: dir });
       },
       { parallelism: ctx.parallelism, signal: ctx.signal },
     );

@@ -1,6 +1,6 @@
 // Connects to every instance (one connection each, reused for the whole run), finds each job's scripts and
 // reads its metadata. Every instance is tried, so one report names every unreachable or broken instance.
-import { discoverScripts } from '../contract/discover-scripts.js';
+import { discoverInstance, type DiscoveredJob } from '../contract/discover-scripts.js';
 import { parseJobMetadata, type JobMetadata } from '../contract/metadata.js';
 import { runScript } from '../contract/run-script.js';
 import type { ScriptName } from '../contract/paths.js';
@@ -26,6 +26,8 @@ export interface DeployedInstance {
   target: InstanceTarget;
   shell: RemoteShell;
   jobs: DeployedJob[];
+  /** An earlier run left /var/vcap/store/bbr-backup here (seen at discovery). */
+  artifactRootExists: boolean;
 }
 
 export interface OpenDeployment {
@@ -56,10 +58,12 @@ export async function openDeployment(
       const started = Date.now();
       const shell = await options.connect(target, ctx.signal);
       ctx.events({ type: 'instance-connected', instance: target.name, address: `${target.host}:${target.port}`, durationMs: Date.now() - started });
-      const instance: DeployedInstance = { target, shell, jobs: [] };
+      const instance: DeployedInstance = { target, shell, jobs: [], artifactRootExists: false };
       instances.push(instance);
       const discoveredAt = Date.now();
-      instance.jobs = await discoverJobs(ctx, target, shell, options.withReleases);
+      const found = await discoverInstance(shell, ctx.signal);
+      instance.artifactRootExists = found.artifactRootExists;
+      instance.jobs = await deployJobs(ctx, target, shell, found.jobs, options.withReleases);
       ctx.events({
         type: 'instance-discovered',
         instance: target.name,
@@ -85,8 +89,13 @@ export async function openDeployment(
   return { deployment, failures };
 }
 
-async function discoverJobs(ctx: RunContext, target: InstanceTarget, shell: RemoteShell, withReleases: boolean): Promise<DeployedJob[]> {
-  const found = await discoverScripts(shell, ctx.signal);
+async function deployJobs(
+  ctx: RunContext,
+  target: InstanceTarget,
+  shell: RemoteShell,
+  found: readonly DiscoveredJob[],
+  withReleases: boolean,
+): Promise<DeployedJob[]> {
   const jobs: DeployedJob[] = [];
   for (const job of found) {
     const metadata = job.scripts.has('metadata') ? await readMetadata(ctx, shell, job.name) : parseJobMetadata('', { job: job.name, instance: shell.instance });

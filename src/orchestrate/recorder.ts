@@ -58,7 +58,11 @@ export class RunRecorder {
   }
 
   /** Runs one job script, reporting its start and end. */
-  async script(job: DeployedJob, script: ScriptName, options: { env?: Record<string, string>; signal: AbortSignal }): Promise<string> {
+  async script(
+    job: DeployedJob,
+    script: ScriptName,
+    options: { env?: Record<string, string>; signal: AbortSignal; createDirectory?: string },
+  ): Promise<string> {
     const started = Date.now();
     this.ctx.events({ type: 'script-started', instance: job.instance, job: job.name, script });
     try {
@@ -68,6 +72,7 @@ export class RunRecorder {
         env: options.env,
         signal: options.signal,
         timeoutMs: this.ctx.scriptTimeoutMs,
+        createDirectory: options.createDirectory,
       });
       this.ctx.events({ type: 'script-finished', instance: job.instance, job: job.name, script, durationMs: Date.now() - started });
       return stdout;

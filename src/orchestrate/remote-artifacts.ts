@@ -2,34 +2,23 @@
 // compat), and every run removes what it created.
 import { asRoot } from '../contract/as-root.js';
 import { REMOTE_ARTIFACT_ROOT } from '../contract/paths.js';
-import { CleanupError, ConnectionError, PreconditionError, type BbrError } from '../errors.js';
+import { CleanupError, PreconditionError, type BbrError } from '../errors.js';
 import type { RemoteShell } from '../ssh/index.js';
 import { runAll } from './run-waves.js';
 
-/** One PreconditionError per instance that still has the directory (or could not be checked). */
-export async function findLeftoverArtifactDirs(
-  shells: readonly RemoteShell[],
-  options: { parallelism: number; signal: AbortSignal; cleanupCommand: string },
-): Promise<BbrError[]> {
-  const failures: BbrError[] = [];
-  const outcomes = await runAll(
-    shells,
-    async (shell) => {
-      const result = await shell.exec(asRoot(shell, ['test', '-e', REMOTE_ARTIFACT_ROOT]), { signal: options.signal });
-      if (result.exitCode === 0) {
-        failures.push(
-          new PreconditionError(`directory ${REMOTE_ARTIFACT_ROOT} already exists on instance ${shell.instance}`, {
-            hint: `an earlier run did not finish; run \`${options.cleanupCommand}\` to remove it and unlock jobs`,
-          }),
-        );
-      } else if (result.exitCode !== 1) {
-        throw new ConnectionError(`checking ${REMOTE_ARTIFACT_ROOT} on instance ${shell.instance} failed: ${result.stderrTail.trim()}`);
-      }
-    },
-    { parallelism: options.parallelism, signal: options.signal },
-  );
-  for (const o of outcomes) if (o.error instanceof ConnectionError) failures.push(o.error);
-  return failures;
+/** One PreconditionError per instance that still has the directory (discovery looked for it). */
+export function findLeftoverArtifactDirs(
+  instances: readonly { shell: RemoteShell; artifactRootExists: boolean }[],
+  options: { cleanupCommand: string },
+): BbrError[] {
+  return instances
+    .filter((instance) => instance.artifactRootExists)
+    .map(
+      ({ shell }) =>
+        new PreconditionError(`directory ${REMOTE_ARTIFACT_ROOT} already exists on instance ${shell.instance}`, {
+          hint: `an earlier run did not finish; run \`${options.cleanupCommand}\` to remove it and unlock jobs`,
+        }),
+    );
 }
 
 /** Removes the remote artifact root on each instance; returns a CleanupError per instance that failed. */
