@@ -212,10 +212,14 @@ class SshConnection implements RemoteShell {
   private async execNow(command: string, options: ExecOptions): Promise<ExecResult> {
     options.signal?.throwIfAborted();
     if (this.closedError) throw this.closedError;
-    const channel = await new Promise<ClientChannel>((resolve, reject) => {
-      this.client.exec(command, (error, ch) => (error ? reject(this.closedError ?? error) : resolve(ch)));
+    return new Promise<ExecResult>((resolve, reject) => {
+      this.client.exec(command, (error, channel) => {
+        if (error) return reject(this.closedError ?? error);
+        // Attach listeners in this very callback: ssh2 can emit 'exit' in the same tick as the channel opens,
+        // and an `await` before runChannel would miss it (seen as a lost exit status about 1 run in 100).
+        runChannel(channel, options, () => this.closedError).then(resolve, reject);
+      });
     });
-    return runChannel(channel, options, () => this.closedError);
   }
 }
 
