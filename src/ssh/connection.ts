@@ -212,31 +212,19 @@ class SshConnection implements RemoteShell {
   private async execNow(command: string, options: ExecOptions): Promise<ExecResult> {
     options.signal?.throwIfAborted();
     if (this.closedError) throw this.closedError;
-    const { channel, status } = await new Promise<{ channel: ClientChannel; status: ExitStatus }>((resolve, reject) => {
-      this.client.exec(command, (error, ch) => {
+    return new Promise<ExecResult>((resolve, reject) => {
+      this.client.exec(command, (error, channel) => {
         if (error) return reject(this.closedError ?? error);
-        // Listen now, not after the promise settles: ssh2 parses the rest of the TCP read synchronously, and a
-        // quick command's exit-status often arrives in the same read as the exec reply.
-        const status: ExitStatus = { code: null, signal: null };
-        ch.on('exit', (code: number | null, signalName?: string) => {
-          status.code = typeof code === 'number' ? code : null;
-          status.signal = signalName ?? null;
-        });
-        resolve({ channel: ch, status });
+        // Attach listeners in this very callback: ssh2 can emit 'exit' in the same tick as the channel opens,
+        // and an `await` before runChannel would miss it (seen as a lost exit status about 1 run in 100).
+        runChannel(channel, options, () => this.closedError).then(resolve, reject);
       });
     });
-    return runChannel(channel, status, options, () => this.closedError);
   }
-}
-
-interface ExitStatus {
-  code: number | null;
-  signal: string | null;
 }
 
 async function runChannel(
   channel: ClientChannel,
-  status: ExitStatus,
   options: ExecOptions,
   connectionError: () => ConnectionError | undefined,
 ): Promise<ExecResult> {
@@ -245,10 +233,16 @@ async function runChannel(
   let capturedBytes = 0;
   let timedOut = false;
   let cancelled = false;
+  let exitCode: number | null = null;
+  let exitSignal: string | null = null;
 
   channel.stderr.on('data', (chunk: Buffer) => {
     stderr.push(chunk);
     options.onStderr?.(chunk);
+  });
+  channel.on('exit', (code: number | null, signalName?: string) => {
+    exitCode = typeof code === 'number' ? code : null;
+    exitSignal = signalName ?? null;
   });
 
   const timers: NodeJS.Timeout[] = [];
@@ -303,7 +297,7 @@ async function runChannel(
     const [fed, ...rest] = await Promise.allSettled([feeding, draining, closed]);
     // A command may exit before reading all of stdin (tar -x stops at the end-of-archive blocks and ignores the
     // record padding); with an exit status in hand, a write cut short is not a failure.
-    const hasExited = status.code !== null || status.signal !== null;
+    const hasExited = exitCode !== null || exitSignal !== null;
     const outcome = hasExited ? rest : [fed, ...rest];
     const streamFailure = outcome.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (streamFailure && !cancelled && !timedOut) {
@@ -314,7 +308,6 @@ async function runChannel(
     options.signal?.removeEventListener('abort', onAbort);
     timers.forEach(clearTimeout);
   }
-  const { code: exitCode, signal: exitSignal } = status;
   if (exitCode === null && exitSignal === null && !cancelled && !timedOut) {
     const lost = connectionError();
     if (lost) throw lost;
