@@ -59,7 +59,7 @@ export async function runOperation(
         opened.deployment.close();
       }
     }
-    // Restore needs no footer for unlock/cleanup failures beyond the hint each failure carries (BBR prints none).
+    // Unlike BBR, restore also gets the cleanup footer after unlock or cleanup failures (restore-cleanup).
     const report = reportFailures(outcome.failures, { cleanupCommand });
     ctx.events({ type: 'run-finished', operation, exitCode: report.exitCode, durationMs: Date.now() - started, artifactPath: outcome.artifactPath });
     runtime.stderr.write(report.text);
