@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { loadManifest, type InstanceTarget } from '../manifest/index.js';
 import { backup } from '../orchestrate/backup.js';
 import type { RunContext } from '../orchestrate/context.js';
-import { openDeployment, type OpenDeployment } from '../orchestrate/open-deployment.js';
+import { planBackup } from '../orchestrate/backup-dry-run.js';
+import { asBbrError, openDeployment, type OpenDeployment } from '../orchestrate/open-deployment.js';
 import { preBackupCheck } from '../orchestrate/pre-backup-check.js';
 import type { RunOutcome } from '../orchestrate/recorder.js';
 import type { EventSink, Operation } from '../report/events.js';
@@ -31,14 +32,16 @@ export async function runDeploymentOperation(
   flags: DeploymentFlags,
   operation: Operation,
   workflow: Workflow,
+  options: { dryRun?: boolean } = {},
 ): Promise<number> {
   const started = Date.now();
+  const dryRun = options.dryRun ? true : undefined;
   const cleanupCommand = cleanupCommandFor(flags, operation);
   try {
     const manifest = await loadManifest(flags.manifest, { sshPort: flags.sshPort });
     const name = flags.deployment ?? manifest.name;
     const ctx = createContext(runtime, flags);
-    ctx.events({ type: 'run-started', operation, deployment: name, instances: manifest.instances.length, runId: randomUUID() });
+    ctx.events({ type: 'run-started', operation, deployment: name, instances: manifest.instances.length, runId: randomUUID(), instanceNames: manifest.instances.map((i) => i.name), dryRun });
     const connectInstance = await connector(flags);
     const opened = await openDeployment(ctx, { targets: manifest.instances, connect: connectInstance, withReleases: true });
     let outcome: RunOutcome;
@@ -50,11 +53,14 @@ export async function runDeploymentOperation(
       opened.deployment.close();
     }
     const report = reportFailures(outcome.failures, { cleanupCommand });
-    ctx.events({ type: 'run-finished', operation, exitCode: report.exitCode, durationMs: Date.now() - started, artifactPath: outcome.artifactPath });
+    ctx.events({ type: 'run-finished', operation, exitCode: report.exitCode, durationMs: Date.now() - started, artifactPath: outcome.artifactPath, dryRun });
     runtime.stderr.write(report.text);
     return report.exitCode;
   } catch (error) {
     const report = reportFailures([error], { cleanupCommand });
+    // Failures before the run could start (manifest, credentials) still reach logs and --summary-json.
+    runtime.events({ type: 'failure', error: asBbrError(error) });
+    runtime.events({ type: 'run-finished', operation, exitCode: report.exitCode || 1, durationMs: Date.now() - started, dryRun });
     runtime.stderr.write(report.text);
     return report.exitCode || 1;
   }
@@ -67,6 +73,16 @@ export function backupWorkflow(flags: DeploymentFlags & BackupFlags): Workflow {
       artifactPath: flags.artifactPath,
       manifestText: flags.withManifest ? manifestText : undefined,
       unsafeLockFree: flags.unsafeLockFree,
+      withReleases: true,
+      cleanupCommand: cleanupCommandFor(flags, 'backup'),
+    });
+}
+
+export function backupDryRunWorkflow(flags: DeploymentFlags & Pick<BackupFlags, 'artifactPath'>): Workflow {
+  return (ctx, deployment, name) =>
+    planBackup(ctx, deployment, {
+      deploymentName: name,
+      artifactPath: flags.artifactPath,
       withReleases: true,
       cleanupCommand: cleanupCommandFor(flags, 'backup'),
     });
