@@ -212,31 +212,19 @@ class SshConnection implements RemoteShell {
   private async execNow(command: string, options: ExecOptions): Promise<ExecResult> {
     options.signal?.throwIfAborted();
     if (this.closedError) throw this.closedError;
-    const status: ExitStatus = { code: null, signal: null };
-    const channel = await new Promise<ClientChannel>((resolve, reject) => {
-      this.client.exec(command, (error, ch) => {
+    return new Promise<ExecResult>((resolve, reject) => {
+      this.client.exec(command, (error, channel) => {
         if (error) return reject(this.closedError ?? error);
-        // A fast command's exit-status can arrive in the same socket read as the exec reply, and ssh2 emits
-        // 'exit' at once, before an awaiting caller could listen: record it here, synchronously.
-        ch.on('exit', (code: number | null, signalName?: string) => {
-          status.code = typeof code === 'number' ? code : null;
-          status.signal = signalName ?? null;
-        });
-        resolve(ch);
+        // Attach listeners in this very callback: ssh2 can emit 'exit' in the same tick as the channel opens,
+        // and an `await` before runChannel would miss it (seen as a lost exit status about 1 run in 100).
+        runChannel(channel, options, () => this.closedError).then(resolve, reject);
       });
     });
-    return runChannel(channel, status, options, () => this.closedError);
   }
-}
-
-interface ExitStatus {
-  code: number | null;
-  signal: string | null;
 }
 
 async function runChannel(
   channel: ClientChannel,
-  status: ExitStatus,
   options: ExecOptions,
   connectionError: () => ConnectionError | undefined,
 ): Promise<ExecResult> {
@@ -245,10 +233,16 @@ async function runChannel(
   let capturedBytes = 0;
   let timedOut = false;
   let cancelled = false;
+  let exitCode: number | null = null;
+  let exitSignal: string | null = null;
 
   channel.stderr.on('data', (chunk: Buffer) => {
     stderr.push(chunk);
     options.onStderr?.(chunk);
+  });
+  channel.on('exit', (code: number | null, signalName?: string) => {
+    exitCode = typeof code === 'number' ? code : null;
+    exitSignal = signalName ?? null;
   });
 
   const timers: NodeJS.Timeout[] = [];
@@ -310,7 +304,6 @@ async function runChannel(
     options.signal?.removeEventListener('abort', onAbort);
     timers.forEach(clearTimeout);
   }
-  const { code: exitCode, signal: exitSignal } = status;
   if (exitCode === null && exitSignal === null && !cancelled && !timedOut) {
     const lost = connectionError();
     if (lost) throw lost;
