@@ -1,6 +1,6 @@
 // The run's result computed from its events alone: per job how long it was locked (the downtime its users
 // saw), how long its backup script and drain took, artifact sizes, and the longest lock window. Pure.
-import type { Operation, RunEvent } from './events.js';
+import type { Operation, PlanDescription, RunEvent } from './events.js';
 
 export type JobResult = 'ok' | 'failed' | 'not drained' | 'not run';
 
@@ -41,6 +41,8 @@ export interface RunSummary {
   jobs: JobSummary[];
   longestLock?: { instance: string; job: string; durationMs: number };
   errors: ErrorSummary[];
+  /** What the run planned to do (`--dry-run`). */
+  plan?: PlanDescription;
 }
 
 /** Folds events into a RunSummary; feed it every event, ask for the summary at the end. */
@@ -48,6 +50,7 @@ export class SummaryCollector {
   private readonly jobs = new Map<string, JobSummary & { ran: string[] }>();
   private readonly errors: ErrorSummary[] = [];
   private instanceOrder: string[] = [];
+  private plan?: PlanDescription;
   private started?: Extract<RunEvent, { type: 'run-started' }> & { at: Date };
   private finished?: Extract<RunEvent, { type: 'run-finished' }> & { at: Date };
 
@@ -56,6 +59,9 @@ export class SummaryCollector {
       case 'run-started':
         this.started = { ...event, at };
         this.instanceOrder = event.instanceNames ?? [];
+        break;
+      case 'plan-ready':
+        this.plan = event.plan;
         break;
       case 'instance-discovered':
         for (const job of event.jobs) this.job(event.instance, job);
@@ -115,6 +121,7 @@ export class SummaryCollector {
       jobs,
       longestLock,
       errors: this.errors,
+      ...(this.plan ? { plan: this.plan } : {}),
     };
   }
 

@@ -174,7 +174,8 @@ describe('--summary-json', () => {
 describe('backup --dry-run', () => {
   it('prints the plan and runs no lock, backup or unlock script', async () => {
     const artifacts = await tmp('artifacts');
-    const result = await runBbrTs(['deployment', ...flags, 'backup', '-a', artifacts, '--dry-run']);
+    const summaryFile = path.join(await tmp('summary'), 'plan.json');
+    const result = await runBbrTs(['deployment', ...flags, 'backup', '-a', artifacts, '--dry-run', '--summary-json', summaryFile]);
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(
@@ -197,6 +198,13 @@ describe('backup --dry-run', () => {
     // Checked on the instances themselves: only metadata scripts ran, and nothing was written locally.
     expect(await scriptsRun()).toEqual({ 'database/0': ['metadata'], 'web/0': ['metadata'], 'web/1': ['metadata'] });
     expect(await readdir(artifacts)).toEqual([]);
+    // Pipelines get the plan as data.
+    const summary = JSON.parse(await readFile(summaryFile, 'utf8'));
+    expect(summary).toMatchObject({ dryRun: true, status: 'succeeded', plan: { lockScript: 'pre-backup-lock', mainJobs: expect.any(Array) } });
+    expect(summary.plan.lockWaves).toEqual([
+      [{ instance: 'web/0', job: 'web-server' }, { instance: 'web/1', job: 'web-server' }],
+      [{ instance: 'database/0', job: 'database' }],
+    ]);
   });
 });
 
