@@ -7,8 +7,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
-import { startFleet } from '../fixtures/fleet/fleet.mjs';
-import { BENCH_JOBS, fleetFlags, GiB, MiB, runBbrTs, writeManifest } from './lib.mjs';
+import { startFleet, stopFleet } from '../fixtures/fleet/fleet.mjs';
+import { activeFleetDirs, BENCH_JOBS, fleetFlags, GiB, MiB, runBbrTs, writeManifest } from './lib.mjs';
 
 const ADDRESS = '127.0.6.1';
 const FILES = 4;
@@ -16,13 +16,16 @@ const FILES = 4;
 /** Starts a one-instance fleet with the `bulk` job, calls body(ctx), always stops the fleet. */
 export async function withBulkFleet(body) {
   const work = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-bench-drain-'));
+  const fleetDir = path.join(work, 'fleet');
   let fleet;
   try {
     const manifest = await writeManifest(path.join(work, 'manifest.yml'), { name: 'bench-drain', group: 'bulk', job: 'bulk', addresses: [ADDRESS] });
-    fleet = await startFleet({ manifestPath: manifest, rootDir: path.join(work, 'fleet'), jobsDir: BENCH_JOBS, seed: false });
+    activeFleetDirs.add(fleetDir);
+    fleet = await startFleet({ manifestPath: manifest, rootDir: fleetDir, jobsDir: BENCH_JOBS, seed: false });
     return await body({ fleet, manifest, work });
   } finally {
-    await fleet?.stop();
+    await (fleet ? fleet.stop() : stopFleet(fleetDir).catch(() => undefined));
+    activeFleetDirs.delete(fleetDir);
     await rm(work, { recursive: true, force: true });
   }
 }

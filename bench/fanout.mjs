@@ -4,8 +4,8 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startFleet } from '../fixtures/fleet/fleet.mjs';
-import { BENCH_JOBS, fleetFlags, runBbrTs, writeManifest } from './lib.mjs';
+import { startFleet, stopFleet } from '../fixtures/fleet/fleet.mjs';
+import { activeFleetDirs, BENCH_JOBS, fleetFlags, runBbrTs, writeManifest } from './lib.mjs';
 
 export const SCRIPT_MS = 200;
 /** pre-backup-lock, backup and post-backup-unlock each sleep SCRIPT_MS. */
@@ -16,16 +16,19 @@ export const addressOf = (i) => `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 /** Starts `count` instances with the sleepy job, calls body(ctx), always stops the fleet. */
 export async function withSleepyFleet(count, body) {
   const work = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-bench-fanout-'));
+  const fleetDir = path.join(work, 'fleet');
   let fleet;
   try {
     const addresses = Array.from({ length: count }, (_, i) => addressOf(i));
     const manifest = await writeManifest(path.join(work, 'manifest.yml'), { name: 'bench-fanout', group: 'node', job: 'sleepy', addresses });
     const started = Date.now();
-    fleet = await startFleet({ manifestPath: manifest, rootDir: path.join(work, 'fleet'), jobsDir: BENCH_JOBS, seed: false });
+    activeFleetDirs.add(fleetDir);
+    fleet = await startFleet({ manifestPath: manifest, rootDir: fleetDir, jobsDir: BENCH_JOBS, seed: false });
     const fleetStartMs = Date.now() - started;
     return await body({ fleet, work, fleetStartMs });
   } finally {
-    await fleet?.stop();
+    await (fleet ? fleet.stop() : stopFleet(fleetDir).catch(() => undefined));
+    activeFleetDirs.delete(fleetDir);
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -14,6 +14,19 @@ export const BIN = path.join(REPO_ROOT, 'bin', 'bbr-ts.js');
 export const BENCH_JOBS = path.join(REPO_ROOT, 'bench', 'jobs');
 const TIME = '/usr/bin/time';
 
+/** Fleet folders in use, so an interrupted bench still stops every sshd it started (see stopFleetsOnSignal). */
+export const activeFleetDirs = new Set();
+
+export function stopFleetsOnSignal(stopFleet) {
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, async () => {
+      console.error(`\n${signal}: stopping ${activeFleetDirs.size} fleet(s)...`);
+      await Promise.allSettled([...activeFleetDirs].map((dir) => stopFleet(dir)));
+      process.exit(130);
+    });
+  }
+}
+
 /** GNU time reports the peak RSS of the child; install Debian's `time` when it is missing. */
 export async function ensureGnuTime() {
   if (existsSync(TIME)) return;

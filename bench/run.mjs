@@ -1,14 +1,17 @@
 // `npm run bench`: measures bbr-ts against this machine's limits with real sshd instances on loopback and
 // prints every figure next to a baseline measured in the same run. Not a test: nothing here fails the
-// build; targets are printed as ok/MISSED. Options: --large (also a 4 GiB drain), --repeats N (default 2).
-import { GiB, ensureGnuTime, fmtMB, fmtMs, ratio } from './lib.mjs';
+// build; targets are printed as ok/MISSED. Options: --large (also a 4 GiB drain), --repeats N (default 3).
+import os from 'node:os';
+import { stopFleet } from '../fixtures/fleet/fleet.mjs';
+import { GiB, ensureGnuTime, fmtMB, fmtMs, ratio, stopFleetsOnSignal } from './lib.mjs';
 import { benchDrainSize, withBulkFleet } from './drain.mjs';
 import { benchFanout, withSleepyFleet } from './fanout.mjs';
 
 const args = process.argv.slice(2);
 const large = args.includes('--large');
 const repeatsAt = args.indexOf('--repeats');
-const repeats = repeatsAt >= 0 ? Number(args[repeatsAt + 1]) : 2;
+const repeats = repeatsAt >= 0 ? Number(args[repeatsAt + 1]) : 3;
+if (!Number.isInteger(repeats) || repeats < 1) throw new Error('--repeats takes a whole number of at least 1');
 const MEMORY_TARGET_BYTES = 200e6;
 
 const verdict = (ok) => (ok ? 'ok' : 'MISSED');
@@ -19,8 +22,10 @@ function table(title, header, rows) {
 }
 
 const started = Date.now();
+stopFleetsOnSignal(stopFleet);
 await ensureGnuTime();
-console.log(`bbr-ts bench on ${(await import('node:os')).cpus().length} CPU(s), load ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}; best of ${repeats} run(s) per figure`);
+const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+console.log(`bbr-ts bench on ${os.cpus().length} CPU(s), load average ${load}; best of ${repeats} run(s) per figure`);
 
 // 1 and 2: drain throughput and memory, one instance on 127.0.6.1.
 const sizes = large ? [1 * GiB, 4 * GiB] : [1 * GiB];
