@@ -3,6 +3,7 @@
 import yargs, { type Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import { deploymentMode } from './commands/deployment.js';
+import { jobMode } from './commands/job.js';
 import type { SetExitCode } from './commands/types.js';
 import type { Runtime } from './runtime.js';
 
@@ -10,6 +11,7 @@ type Mode = (y: Argv, runtime: Runtime, setExit: SetExitCode) => Argv;
 
 const MODES: Mode[] = [
   deploymentMode,
+  jobMode,
 ];
 
 /** Parses argv and runs the command; resolves with the exit code. */
