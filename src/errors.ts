@@ -67,6 +67,11 @@ export class ArtifactError extends BbrError {
   override readonly code = 'BBR_ARTIFACT';
 }
 
+/** A restore drill's verification command failed after the restore: the backup did not bring the data back. */
+export class VerificationError extends BbrError {
+  override readonly code = 'BBR_DRILL_VERIFY';
+}
+
 /** The operator interrupted the run (SIGINT/SIGTERM). */
 export class CancelledError extends BbrError {
   override readonly code = 'BBR_CANCELLED';

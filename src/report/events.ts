@@ -20,7 +20,8 @@ export type Phase =
   | 'drain'
   | 'upload'
   | 'restore'
-  | 'cleanup';
+  | 'cleanup'
+  | 'drill-verify';
 
 export type RunEvent =
   | { type: 'run-started'; operation: Operation; deployment: string; instances: number; runId: string }
@@ -36,6 +37,7 @@ export type RunEvent =
   | { type: 'lock-window'; instance: string; job: string; durationMs: number }
   | { type: 'warning'; message: string; instance?: string; job?: string }
   | { type: 'failure'; error: BbrError }
+  | { type: 'drill-finished'; passed: boolean; restoreMs: number; verifyMs?: number; verifyExitCode?: number | null; verifiedOn?: string }
   | { type: 'run-finished'; operation: Operation; exitCode: number; durationMs: number; artifactPath?: string };
 
 export type EventSink = (event: RunEvent) => void;
