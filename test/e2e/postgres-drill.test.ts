@@ -73,4 +73,49 @@ describe('PostgreSQL restore drill', () => {
     expect(await pg.psql('SELECT title, year FROM films', DATABASE)).toBe('Metropolis|1927');
     expect((await fleet.events('db/0')).map((e) => e.script)).toEqual(['metadata', 'pre-restore-lock', 'restore', 'post-restore-unlock']);
   });
+
+  it('drill restores and verifies on this machine, reporting both timings', async () => {
+    await pg.psql(`DROP DATABASE ${DATABASE}`);
+    const query = `${pg.bin}/psql -h ${pg.socketDir} -p ${pg.port} -U postgres -d ${DATABASE} -Atc 'SELECT title FROM films' | grep -qx Metropolis`;
+    const result = await runBbrTs(['deployment', ...flags, 'drill', '-a', artifact, '--verify', query]);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/drill PASSED: restore took \d+\.\d+s, verification on this machine took \d+\.\d+s \(exit status 0\)/);
+    expect(await pg.psql('SELECT year FROM films', DATABASE)).toBe('1927');
+  });
+
+  it('drill verifies on an instance with --verify-on, and fails when the check does not hold', async () => {
+    const onInstance = ". /var/vcap/jobs/postgres/config/pg.env && $PG_BIN/psql -Atc 'SELECT title FROM films' | grep -qx Metropolis";
+    const pass = await runBbrTs(['deployment', ...flags, 'drill', '-a', artifact, '--verify', onInstance, '--verify-on', 'db/0']);
+    expect(pass.stderr).toBe('');
+    expect(pass.exitCode).toBe(0);
+    expect(pass.stdout).toMatch(/drill PASSED: .*verification on db\/0/);
+
+    const missing = ". /var/vcap/jobs/postgres/config/pg.env && $PG_BIN/psql -Atc \"SELECT title FROM films WHERE title = 'Nosferatu'\" | grep -q .";
+    const fail = await runBbrTs(['deployment', ...flags, 'drill', '-a', artifact, '--verify', missing, '--verify-on', 'db/0']);
+    expect(fail.exitCode).toBe(1);
+    expect(fail.stdout).toMatch(/drill FAILED/);
+    expect(fail.stderr).toMatch(/verification command exited with status 1 on db\/0 after a successful restore/);
+
+    const unknown = await runBbrTs(['deployment', ...flags, 'drill', '-a', artifact, '--verify', 'true', '--verify-on', 'db/7']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toMatch(/the deployment has no instance db\/7/);
+    expect(unknown.stderr).toMatch(/db\/0/);
+  });
+
+  it('drill refuses an artifact that came from another deployment, before restoring anything', async () => {
+    // The same backup, as if taken from a deployment `shop` whose instance group is `orders`.
+    const other = path.join(await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-drill-other-')), 'shop_20260101T000000Z');
+    await cp(artifact, other, { recursive: true });
+    await rename(path.join(other, 'db-0-postgres.tar'), path.join(other, 'orders-0-postgres.tar'));
+    const metadata = await readFile(path.join(other, 'metadata'), 'utf8');
+    await writeFile(path.join(other, 'metadata'), metadata.replace(/name: db\b/, 'name: orders'));
+    await fleet.clearEvents();
+    const result = await runBbrTs(['deployment', ...flags, 'drill', '-a', other, '--verify', 'true']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/the artifact shop_20260101T000000Z came from deployment 'shop'/);
+    expect(result.stderr).toMatch(/orders\/0/);
+    expect((await fleet.events('db/0')).map((e) => e.script)).not.toContain('restore');
+    expect(await databaseExists()).toBe(true);
+  });
 });
