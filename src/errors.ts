@@ -67,6 +67,11 @@ export class ArtifactError extends BbrError {
   override readonly code = 'BBR_ARTIFACT';
 }
 
+/** Files in an artifact differ from the checksums recorded for them (local tar or a copy on an instance). */
+export class ChecksumMismatchError extends BbrError {
+  override readonly code = 'BBR_CHECKSUM_MISMATCH';
+}
+
 /** A restore drill's verification command failed after the restore: the backup did not bring the data back. */
 export class VerificationError extends BbrError {
   override readonly code = 'BBR_DRILL_VERIFY';

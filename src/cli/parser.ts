@@ -2,7 +2,9 @@
 // Every flag can also come from BBR_TS_<FLAG> (e.g. BBR_TS_PRIVATE_KEY_PATH).
 import yargs, { type Argv } from 'yargs';
 import { UsageError } from '../errors.js';
+import { artifactMode } from './commands/artifact.js';
 import { deploymentMode } from './commands/deployment.js';
+import { directorMode } from './commands/director.js';
 import { jobMode } from './commands/job.js';
 import type { SetExitCode } from './commands/types.js';
 import type { Runtime } from './runtime.js';
@@ -11,6 +13,8 @@ type Mode = (y: Argv, runtime: Runtime, setExit: SetExitCode) => Argv;
 
 const MODES: Mode[] = [
   deploymentMode,
+  directorMode,
+  artifactMode,
   jobMode,
 ];
 

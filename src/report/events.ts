@@ -13,6 +13,7 @@ export type Operation =
 export type Phase =
   | 'connect'
   | 'discover'
+  | 'verify'
   | 'check'
   | 'lock'
   | 'backup'

@@ -212,10 +212,14 @@ class SshConnection implements RemoteShell {
   private async execNow(command: string, options: ExecOptions): Promise<ExecResult> {
     options.signal?.throwIfAborted();
     if (this.closedError) throw this.closedError;
-    const channel = await new Promise<ClientChannel>((resolve, reject) => {
-      this.client.exec(command, (error, ch) => (error ? reject(this.closedError ?? error) : resolve(ch)));
+    return new Promise<ExecResult>((resolve, reject) => {
+      this.client.exec(command, (error, channel) => {
+        if (error) return reject(this.closedError ?? error);
+        // Attach listeners in this very callback: ssh2 can emit 'exit' in the same tick as the channel opens,
+        // and an `await` before runChannel would miss it (seen as a lost exit status about 1 run in 100).
+        runChannel(channel, options, () => this.closedError).then(resolve, reject);
+      });
     });
-    return runChannel(channel, options, () => this.closedError);
   }
 }
 
@@ -290,7 +294,11 @@ async function runChannel(
       });
       draining = closed;
     }
-    const outcome = await Promise.allSettled([feeding, draining, closed]);
+    const [fed, ...rest] = await Promise.allSettled([feeding, draining, closed]);
+    // A command may exit before reading all of stdin (tar -x stops at the end-of-archive blocks and ignores the
+    // record padding); with an exit status in hand, a write cut short is not a failure.
+    const hasExited = exitCode !== null || exitSignal !== null;
+    const outcome = hasExited ? rest : [fed, ...rest];
     const streamFailure = outcome.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (streamFailure && !cancelled && !timedOut) {
       channel.close();

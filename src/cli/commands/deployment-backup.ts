@@ -1,6 +1,7 @@
 // `bbr-ts deployment ... backup`
 import { deploymentFlags, EXAMPLE_FLAGS } from '../options.js';
-import { backupWorkflow, runDeploymentOperation } from '../run-deployment.js';
+import { runDeploymentOperation } from '../run-deployment.js';
+import { backupWorkflow } from '../workflows.js';
 import type { Subcommand } from './types.js';
 
 export const deploymentBackup: Subcommand = (y, runtime, setExit) =>
@@ -16,7 +17,6 @@ export const deploymentBackup: Subcommand = (y, runtime, setExit) =>
     async (argv) => {
       const flags = deploymentFlags(argv);
       const workflow = backupWorkflow({
-        ...flags,
         artifactPath: argv['artifact-path'],
         withManifest: argv['with-manifest'],
         unsafeLockFree: argv['unsafe-lock-free'],

@@ -4,11 +4,13 @@ import { deploymentOptions, EXAMPLE_FLAGS } from '../options.js';
 import type { Runtime } from '../runtime.js';
 import { deploymentBackup } from './deployment-backup.js';
 import { deploymentPreBackupCheck } from './deployment-pre-backup-check.js';
+import { deploymentRestore } from './deployment-restore.js';
 import type { SetExitCode, Subcommand } from './types.js';
 
 const SUBCOMMANDS: Subcommand[] = [
   deploymentBackup,
   deploymentPreBackupCheck,
+  deploymentRestore,
 ];
 
 export function deploymentMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
