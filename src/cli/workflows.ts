@@ -2,6 +2,7 @@
 import { verifyArtifactDirectory } from '../artifact/verify.js';
 import type { BackupMetadata } from '../artifact/metadata-file.js';
 import { backup } from '../orchestrate/backup.js';
+import { drill } from '../orchestrate/drill.js';
 import { preBackupCheck } from '../orchestrate/pre-backup-check.js';
 import { restore } from '../orchestrate/restore.js';
 import type { Workflow } from './run-operation.js';
@@ -59,6 +60,30 @@ export function restoreWorkflow(flags: { artifactPath: string }): Workflow {
         metadata: metadata!,
         withReleases: scope.withReleases,
         cleanupCommand: scope.cleanupCommand('restore-cleanup'),
+      }),
+  };
+}
+
+export interface DrillFlags {
+  artifactPath: string;
+  verify: string;
+  verifyOn?: string;
+  verifyTimeoutMs?: number;
+}
+
+/** A drill is a restore (same offline verification first) followed by the operator's check, both timed. */
+export function drillWorkflow(flags: DrillFlags): Workflow {
+  const restoring = restoreWorkflow({ artifactPath: flags.artifactPath });
+  return {
+    preflight: restoring.preflight,
+    run: (ctx, deployment, scope) =>
+      drill(ctx, deployment, {
+        deploymentName: scope.name,
+        artifactDir: flags.artifactPath,
+        verifyCommand: flags.verify,
+        verifyOn: flags.verifyOn,
+        verifyTimeoutMs: flags.verifyTimeoutMs,
+        restore: () => restoring.run(ctx, deployment, scope),
       }),
   };
 }

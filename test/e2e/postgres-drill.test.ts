@@ -37,7 +37,7 @@ beforeAll(async () => {
   await mkdir(config, { recursive: true });
   await writeFile(
     path.join(config, 'pg.env'),
-    `PGHOST=${pg.socketDir}\nPGPORT=${pg.port}\nPGUSER=${pg.user}\nPGDATABASE=${DATABASE}\nPG_BIN=${pg.bin}\n`,
+    `export PGHOST=${pg.socketDir} PGPORT=${pg.port} PGUSER=${pg.user} PGDATABASE=${DATABASE} PG_BIN=${pg.bin}\n`,
   );
   await pg.psql(`CREATE DATABASE ${DATABASE}`);
   await pg.psql("CREATE TABLE films (title text PRIMARY KEY, year integer); INSERT INTO films VALUES ('Metropolis', 1927)", DATABASE);

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { deploymentOptions, EXAMPLE_FLAGS } from '../options.js';
 import type { Runtime } from '../runtime.js';
 import { deploymentBackup } from './deployment-backup.js';
+import { deploymentDrill } from './deployment-drill.js';
 import { deploymentPreBackupCheck } from './deployment-pre-backup-check.js';
 import { deploymentRestore } from './deployment-restore.js';
 import type { SetExitCode, Subcommand } from './types.js';
@@ -11,6 +12,7 @@ const SUBCOMMANDS: Subcommand[] = [
   deploymentBackup,
   deploymentPreBackupCheck,
   deploymentRestore,
+  deploymentDrill,
 ];
 
 export function deploymentMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
