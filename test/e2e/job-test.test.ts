@@ -1,5 +1,6 @@
 // Issue 5: `bbr-ts job test JOB_DIR` for release authors: the contract's example jobs pass, and each broken
 // job (one fault each, fixtures/broken-jobs/<fault>) has its fault reported and exits non-zero.
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,10 +11,13 @@ import { REPO_ROOT, runBbrTs } from '../support/cli.js';
 const EXAMPLES = path.join(REPO_ROOT, 'scripts-contract', 'examples');
 const BROKEN = path.join(REPO_ROOT, 'fixtures', 'broken-jobs');
 
+let lastVcapRoot = '';
+
 /** Runs `job test` with a fresh VCAP_ROOT, the stand-in for /var/vcap the example scripts read. */
 async function jobTest(jobDir: string, ...extra: string[]) {
-  const vcap = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-vcap-'));
-  return runBbrTs(['job', 'test', jobDir, '--env', `VCAP_ROOT=${vcap}`, ...extra]);
+  lastVcapRoot = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-vcap-'));
+  // Two --env flags: both must reach the scripts (the example scripts only read VCAP_ROOT).
+  return runBbrTs(['job', 'test', jobDir, '--env', 'UNUSED=1', '--env', `VCAP_ROOT=${lastVcapRoot}`, ...extra]);
 }
 
 async function jsonReport(jobDir: string, ...extra: string[]): Promise<{ exitCode: number; report: JobTestReport }> {
@@ -27,6 +31,9 @@ describe('job test on good jobs', () => {
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/PASSED: \d+ passed, 0 failed/);
+    // The scripts saw VCAP_ROOT: their data and lock folders are in the scratch root, not in /var/vcap.
+    expect(existsSync(path.join(lastVcapRoot, 'store', 'notes'))).toBe(true);
+    expect(existsSync(path.join(lastVcapRoot, 'sys', 'run', 'notes', 'writes-paused'))).toBe(false);
     const { report } = await jsonReport(path.join(EXAMPLES, 'notes'));
     expect(report).toMatchObject({ job: 'notes', passed: true });
     const run = report.checks.filter((c) => c.kind === 'run');

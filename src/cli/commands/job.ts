@@ -15,12 +15,14 @@ export function jobMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
         'Lint the scripts and metadata, then run lock, backup, unlock, restore and unlock locally in a scratch folder',
         (sub) =>
           sub
+            // --env is repeatable; every other flag keeps the last-one-wins rule of the other commands (coerce: lastOf).
+            .parserConfiguration({ 'duplicate-arguments-array': true })
             .positional('job-dir', { type: 'string', demandOption: true, describe: 'job folder as installed on a VM (holds bin/bbr/), templates rendered' })
-            .option('only', { choices: ['lint', 'run'] as const, describe: 'run only the static checks (lint: no script runs except metadata) or only the contract run' })
-            .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON (for CI)' })
-            .option('env', { type: 'string', array: true, default: [] as string[], describe: 'NAME=VALUE given to every script, e.g. where your rendered templates keep data (repeatable)' })
-            .option('timeout', { type: 'number', default: 300, describe: 'seconds each script may run' })
-            .option('keep', { type: 'boolean', default: false, describe: 'keep the scratch folder (the artifact backup wrote) for inspection' })
+            .option('only', { choices: ['lint', 'run'] as const, coerce: lastOf, describe: 'run only the static checks (lint: no script runs except metadata) or only the contract run' })
+            .option('json', { type: 'boolean', default: false, coerce: lastBoolean, describe: 'print the report as JSON (for CI)' })
+            .option('env', { type: 'string', array: true, nargs: 1, default: [] as string[], describe: 'NAME=VALUE given to every script, e.g. where your rendered templates keep data (repeatable)' })
+            .option('timeout', { type: 'number', default: 300, coerce: lastNumber, describe: 'seconds each script may run' })
+            .option('keep', { type: 'boolean', default: false, coerce: lastBoolean, describe: 'keep the scratch folder (the artifact backup wrote) for inspection' })
             .example('$0 job test jobs/my-db --only lint', 'static checks only')
             .example('$0 job test jobs/my-db --env DATA_DIR=/tmp/my-db --json', 'full check for CI'),
         async (argv) => {
@@ -42,6 +44,12 @@ export function jobMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
       .demandCommand(1, 'name a subcommand (see the list above)'),
   );
 }
+
+function lastOf<T>(value: T | T[]): T {
+  return Array.isArray(value) ? (value.at(-1) as T) : value;
+}
+const lastNumber = (value: number | number[]): number => lastOf(value);
+const lastBoolean = (value: boolean | boolean[]): boolean => lastOf(value);
 
 function parseEnv(pairs: readonly (string | number)[]): Record<string, string> {
   const env: Record<string, string> = {};
