@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { BbrError } from '../errors.js';
 import type { InstanceTarget } from '../manifest/index.js';
 import type { RunContext } from '../orchestrate/context.js';
-import { openDeployment, type OpenDeployment } from '../orchestrate/open-deployment.js';
+import { asBbrError, openDeployment, type OpenDeployment } from '../orchestrate/open-deployment.js';
 import type { RunOutcome } from '../orchestrate/recorder.js';
 import type { Operation } from '../report/events.js';
 import { connect, loadCredentials } from '../ssh/index.js';
@@ -27,6 +27,8 @@ export interface OperationScope {
 }
 
 export interface Workflow {
+  /** A dry run connects and plans but runs no lock, backup, restore or unlock script. */
+  dryRun?: boolean;
   /** Local checks that must pass before any connection is opened (restore verifies its artifact here). */
   preflight?: (ctx: RunContext, scope: OperationScope) => Promise<BbrError[]>;
   run: (ctx: RunContext, deployment: OpenDeployment, scope: OperationScope) => Promise<RunOutcome>;
@@ -40,12 +42,21 @@ export async function runOperation(
   workflow: Workflow,
 ): Promise<number> {
   const started = Date.now();
+  const dryRun = workflow.dryRun ? true : undefined;
   let cleanupCommand: string | undefined;
   try {
     const scope = await resolveScope();
     cleanupCommand = scope.cleanupCommand(cleanupVerbFor(operation));
     const ctx = createContext(runtime, flags);
-    ctx.events({ type: 'run-started', operation, deployment: scope.name, instances: scope.targets.length, runId: randomUUID() });
+    ctx.events({
+      type: 'run-started',
+      operation,
+      deployment: scope.name,
+      instances: scope.targets.length,
+      runId: randomUUID(),
+      instanceNames: scope.targets.map((t) => t.name),
+      dryRun,
+    });
     let outcome: RunOutcome;
     const refused = workflow.preflight ? await workflow.preflight(ctx, scope) : [];
     if (refused.length > 0) {
@@ -61,11 +72,14 @@ export async function runOperation(
     }
     // Unlike BBR, restore also gets the cleanup footer after unlock or cleanup failures (restore-cleanup).
     const report = reportFailures(outcome.failures, { cleanupCommand });
-    ctx.events({ type: 'run-finished', operation, exitCode: report.exitCode, durationMs: Date.now() - started, artifactPath: outcome.artifactPath });
+    ctx.events({ type: 'run-finished', operation, exitCode: report.exitCode, durationMs: Date.now() - started, artifactPath: outcome.artifactPath, dryRun });
     runtime.stderr.write(report.text);
     return report.exitCode;
   } catch (error) {
     const report = reportFailures([error], { cleanupCommand });
+    // Failures before the run could start (manifest, credentials) still reach logs and --summary-json.
+    runtime.events({ type: 'failure', error: asBbrError(error) });
+    runtime.events({ type: 'run-finished', operation, exitCode: report.exitCode || 1, durationMs: Date.now() - started, dryRun });
     runtime.stderr.write(report.text);
     return report.exitCode || 1;
   }

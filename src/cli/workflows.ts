@@ -2,6 +2,7 @@
 import { verifyArtifactDirectory } from '../artifact/verify.js';
 import type { BackupMetadata } from '../artifact/metadata-file.js';
 import { backup } from '../orchestrate/backup.js';
+import { planBackup } from '../orchestrate/backup-dry-run.js';
 import { drill } from '../orchestrate/drill.js';
 import { preBackupCheck } from '../orchestrate/pre-backup-check.js';
 import { restore } from '../orchestrate/restore.js';
@@ -21,6 +22,20 @@ export function backupWorkflow(flags: BackupFlags): Workflow {
         artifactPath: flags.artifactPath,
         manifestText: flags.withManifest ? scope.manifestText : undefined,
         unsafeLockFree: flags.unsafeLockFree,
+        withReleases: scope.withReleases,
+        cleanupCommand: scope.cleanupCommand('backup-cleanup'),
+      }),
+  };
+}
+
+/** `backup --dry-run`: the checks and the plan, no lock, backup or unlock script. */
+export function backupDryRunWorkflow(flags: Pick<BackupFlags, 'artifactPath'>): Workflow {
+  return {
+    dryRun: true,
+    run: (ctx, deployment, scope) =>
+      planBackup(ctx, deployment, {
+        deploymentName: scope.name,
+        artifactPath: flags.artifactPath,
         withReleases: scope.withReleases,
         cleanupCommand: scope.cleanupCommand('backup-cleanup'),
       }),
