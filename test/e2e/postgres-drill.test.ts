@@ -81,6 +81,7 @@ describe('PostgreSQL restore drill', () => {
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/drill PASSED: restore took \d+\.\d+s, verification on this machine took \d+\.\d+s \(exit status 0\)/);
+    expect(result.stdout).toMatch(/Drill: PASSED; time to restore \d+\.\d+s/);
     expect(await pg.psql('SELECT year FROM films', DATABASE)).toBe('1927');
   });
 
