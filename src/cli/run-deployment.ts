@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadManifest, type InstanceTarget } from '../manifest/index.js';
 import { backup } from '../orchestrate/backup.js';
+import { backupCleanup, restoreCleanup } from '../orchestrate/cleanup.js';
 import type { RunContext } from '../orchestrate/context.js';
 import { openDeployment, type OpenDeployment } from '../orchestrate/open-deployment.js';
 import { preBackupCheck } from '../orchestrate/pre-backup-check.js';
@@ -10,6 +11,7 @@ import type { RunOutcome } from '../orchestrate/recorder.js';
 import type { EventSink, Operation } from '../report/events.js';
 import { connect, loadCredentials, shellCommand } from '../ssh/index.js';
 import { reportFailures } from './exit.js';
+import { DEFAULT_KNOWN_HOSTS } from './options.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
 
 export interface DeploymentFlags extends ConnectionFlags {
@@ -77,6 +79,12 @@ export function preBackupCheckWorkflow(flags: DeploymentFlags): Workflow {
     preBackupCheck(ctx, deployment, { deploymentName: name, withReleases: true, cleanupCommand: cleanupCommandFor(flags, 'backup') });
 }
 
+export function cleanupWorkflow(flags: DeploymentFlags, operation: 'backup-cleanup' | 'restore-cleanup'): Workflow {
+  const clean = operation === 'backup-cleanup' ? backupCleanup : restoreCleanup;
+  return (ctx, deployment, name) =>
+    clean(ctx, deployment, { deploymentName: name, withReleases: true, cleanupCommand: cleanupCommandFor(flags, operation) });
+}
+
 export function createContext(runtime: Runtime, flags: ConnectionFlags): RunContext {
   return {
     events: runtime.events,
@@ -105,8 +113,14 @@ export async function connector(flags: ConnectionFlags): Promise<(target: Instan
     });
 }
 
-function cleanupCommandFor(flags: DeploymentFlags, operation: Operation): string {
+/** The cleanup command for this run, with every flag that changes how instances are reached, ready to paste. */
+export function cleanupCommandFor(flags: DeploymentFlags, operation: Operation): string {
   const verb = operation === 'restore' || operation === 'restore-cleanup' ? 'restore-cleanup' : 'backup-cleanup';
+  const hostKeys = flags.dangerouslySkipHostKeyCheck
+    ? ['--dangerously-skip-host-key-check']
+    : flags.knownHosts === DEFAULT_KNOWN_HOSTS
+      ? []
+      : ['--known-hosts', flags.knownHosts];
   return shellCommand([
     'bbr-ts',
     'deployment',
@@ -116,6 +130,7 @@ function cleanupCommandFor(flags: DeploymentFlags, operation: Operation): string
     flags.username,
     '--private-key-path',
     flags.privateKeyPath,
+    ...hostKeys,
     ...(flags.sshPort === 22 ? [] : ['--ssh-port', String(flags.sshPort)]),
     verb,
   ]);

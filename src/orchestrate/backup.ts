@@ -85,7 +85,7 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
       await unlockJobs(ctx, rec, plan, ledger, { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: String(backedUp) });
     }
   }
-  if (ctx.signal.aborted) rec.noteCancelled();
+  if (ctx.signal.aborted) rec.noteCancelled(interruptedHint(ledger, plan, options));
 
   const drained: { job: DeployedJob; checksums: Record<string, string> }[] = [];
   // BBR compat: drain runs even when unlock after a successful backup failed (orchestrator/backuper.go).
@@ -166,6 +166,14 @@ async function runBackupScripts(ctx: RunContext, rec: RunRecorder, plan: ScriptP
     for (const o of outcomes) if (o.error !== undefined) rec.failIn(BackupError, o.error);
     return outcomes.every((o) => o.started && o.error === undefined);
   });
+}
+
+/** After an interrupt: say plainly whether anything may still be locked, from the ledger. */
+function interruptedHint(ledger: LockLedger, plan: ScriptPlan, options: BackupOptions): string {
+  if (options.unsafeLockFree) return `nothing was locked (--unsafe-lock-free); run \`${options.cleanupCommand}\` to remove remote artifacts, then back up again`;
+  const still = ledger.stillLocked(plan.unlockScript);
+  if (still.length === 0) return 'every job that was locked has been unlocked; no backup was kept; back up again when ready';
+  return `these jobs may still be locked: ${still.map((j) => `${j.name} on ${j.instance}`).join(', ')}; run \`${options.cleanupCommand}\` to unlock them`;
 }
 
 /** Metadata entries in manifest order (BBR writes them in download order; a stable order diffs better). */

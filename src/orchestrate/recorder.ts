@@ -36,14 +36,15 @@ export class RunRecorder {
     this.fail(new phase(message, { cause: error, hint: hintOf(error) ?? hint }));
   }
 
-  /** Records the operator's interrupt once. */
-  noteCancelled(): void {
-    if (this.failures.some((f) => f instanceof CancelledError)) return;
-    this.fail(
-      new CancelledError('the run was interrupted by the operator', {
-        hint: 'check the summary above for jobs that may still be locked; run the matching cleanup command if any are',
-      }),
-    );
+  /** Records the operator's interrupt once; a later call with a more precise hint replaces the first one's. */
+  noteCancelled(hint?: string): void {
+    const index = this.failures.findIndex((f) => f instanceof CancelledError);
+    if (index >= 0 && hint === undefined) return;
+    const error = new CancelledError('the run was interrupted by the operator', {
+      hint: hint ?? 'check the summary above for jobs that may still be locked; run the matching cleanup command if any are',
+    });
+    if (index >= 0) this.failures[index] = error;
+    else this.fail(error);
   }
 
   async phase<T>(phase: Phase, jobs: number | undefined, body: () => Promise<T>): Promise<T> {

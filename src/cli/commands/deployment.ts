@@ -3,12 +3,16 @@ import type { Argv } from 'yargs';
 import { deploymentOptions, EXAMPLE_FLAGS } from '../options.js';
 import type { Runtime } from '../runtime.js';
 import { deploymentBackup } from './deployment-backup.js';
+import { deploymentBackupCleanup } from './deployment-backup-cleanup.js';
 import { deploymentPreBackupCheck } from './deployment-pre-backup-check.js';
+import { deploymentRestoreCleanup } from './deployment-restore-cleanup.js';
 import type { SetExitCode, Subcommand } from './types.js';
 
 const SUBCOMMANDS: Subcommand[] = [
   deploymentBackup,
   deploymentPreBackupCheck,
+  deploymentBackupCleanup,
+  deploymentRestoreCleanup,
 ];
 
 export function deploymentMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
