@@ -37,10 +37,18 @@ export async function runScript(shell: RemoteShell, options: RunScriptOptions): 
     timedOut: result.timedOut,
     cancelled: result.cancelled,
     stderrTail: lastLines(withoutWrapperNoise(result.stderrTail), STDERR_TAIL_LINES),
-  });
+  }, { hint: scriptHint(shell.instance, options, result) });
 }
 
 /** `setsid -w` reports a child killed by a signal; the ScriptError already says so in words. */
 function withoutWrapperNoise(stderr: string): string {
   return stderr.replace(/^setsid: child \d+ did not exit normally.*\n?/gm, '');
+}
+
+function scriptHint(instance: string, options: RunScriptOptions, result: { timedOut: boolean; cancelled: boolean; exitCode: number | null; signal: string | null }): string | undefined {
+  if (result.cancelled) return undefined;
+  const where = `${scriptPath(options.job, options.script)} on ${instance}`;
+  if (result.timedOut) return `find out why ${where} runs this long (job logs under /var/vcap/sys/log/${options.job}/), or raise --script-timeout`;
+  if (result.exitCode === null && result.signal === null) return `check that ${instance} is up and reachable; ${where} may not have finished`;
+  return `see the stderr above and the job's logs under /var/vcap/sys/log/${options.job}/ on ${instance}; fix the cause, then run the command again`;
 }

@@ -5,7 +5,7 @@ import { drainArtifact, remoteSizeBytes } from '../artifact/drain.js';
 import { artifactDirectoryName, createArtifactDirectory } from '../artifact/local-directory.js';
 import type { BackupMetadata, InstanceArtifacts } from '../artifact/metadata-file.js';
 import { asRoot } from '../contract/as-root.js';
-import { BackupError, DrainError, PreconditionError, type BbrError } from '../errors.js';
+import { ArtifactError, BackupError, DrainError, PreconditionError, type BbrError } from '../errors.js';
 import type { RunContext } from './context.js';
 import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
@@ -82,7 +82,7 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
     if (locked && !ctx.signal.aborted) backedUp = await runBackupScripts(ctx, rec, plan);
   } finally {
     if (!options.unsafeLockFree) {
-      await unlockJobs(ctx, rec, plan, ledger, { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: String(backedUp) });
+      await unlockJobs(ctx, rec, plan, ledger, { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: String(backedUp) }, options.cleanupCommand);
     }
   }
   if (ctx.signal.aborted) rec.noteCancelled(interruptedHint(ledger, plan, options));
@@ -142,8 +142,17 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
   };
   try {
     await directory.writeMetadata(metadata);
-    const succeeded = rec.failures.length === 0;
-    const finalPath = await directory.finish(succeeded);
+  } catch (error) {
+    rec.fail(
+      new ArtifactError(`cannot write the metadata file in ${directory.workPath}: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'check free space and permissions in the artifact path, then back up again',
+      }),
+    );
+  }
+  try {
+    // Renamed into place only when nothing failed; otherwise it is kept as `<name>.failed` for inspection.
+    const finalPath = await directory.finish(rec.failures.length === 0);
     return rec.outcome(finalPath);
   } catch (error) {
     rec.fail(error);

@@ -43,7 +43,7 @@ async function cleanUp(ctx: RunContext, deployment: OpenDeployment, options: Cle
     const ledger = new LockLedger();
     plan.lockWaves.flat().forEach((job) => ledger.attempted.add(job));
     const env: Record<string, string> = direction === 'backup' ? { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: 'false' } : {};
-    await unlockJobs(ctx, rec, plan, ledger, env);
+    await unlockJobs(ctx, rec, plan, ledger, env, options.cleanupCommand);
   }
   await rec.phase('cleanup', deployment.instances.length, async () => {
     const outcomes = await runAll(

@@ -29,11 +29,14 @@ export class RunRecorder {
     this.ctx.events({ type: 'failure', error: failure });
   }
 
-  /** Wraps a failure in the phase's error class (which decides the exit bit), keeping the hint and cause. */
+  /**
+   * Wraps a failure in the phase's error class (which decides the exit bit), keeping the cause. A hint given
+   * here (the phase knows what is at stake, e.g. a job left locked) wins over the cause's own.
+   */
   failIn(phase: PhaseErrorClass, error: unknown, hint?: string): void {
     if (error instanceof CancelledError) return this.noteCancelled();
     const message = error instanceof Error ? error.message : String(error);
-    this.fail(new phase(message, { cause: error, hint: hintOf(error) ?? hint }));
+    this.fail(new phase(message, { cause: error, hint: hint ?? hintOf(error) }));
   }
 
   /** Records the operator's interrupt once; a later call with a more precise hint replaces the first one's. */

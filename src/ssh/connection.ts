@@ -307,11 +307,15 @@ async function runChannel(
       });
       draining = closed;
     }
+    // A local stream failing (disk full, say) must end the remote command too, or it blocks on a full window
+    // and the channel never closes.
+    for (const stream of [feeding, draining]) stream.catch(() => stop());
     const outcome = await Promise.allSettled([feeding, draining, closed]);
     const streamFailure = outcome.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (streamFailure && !cancelled && !timedOut) {
       channel.close();
-      throw streamFailure.reason;
+      // A stream cut short by a dropped connection: report the connection, the real cause.
+      throw connectionError() ?? streamFailure.reason;
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
