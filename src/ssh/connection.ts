@@ -307,9 +307,14 @@ async function runChannel(
       });
       draining = closed;
     }
-    // A local stream failing (disk full, say) must end the remote command too, or it blocks on a full window
-    // and the channel never closes.
-    for (const stream of [feeding, draining]) stream.catch(() => stop());
+    // A local stream failing (disk full, say) ends the command: stop the remote side (which would otherwise
+    // block on a full window) and do not wait for a channel whose output nobody reads any more.
+    for (const stream of [feeding, draining]) {
+      stream.catch(() => {
+        stop();
+        giveUp();
+      });
+    }
     const outcome = await Promise.allSettled([feeding, draining, closed]);
     const streamFailure = outcome.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (streamFailure && !cancelled && !timedOut) {

@@ -59,6 +59,35 @@ describe('interrupting a backup', () => {
     expect(await pidsRunning(['sleep', '6004'])).toEqual([]);
   });
 
+  it('warns on a second signal during unlock and abandons unlock only on a third (no terminal)', async () => {
+    await fleet.setFault('database/0', 'database', 'backup', 'sleep 6024');
+    await fleet.setFault('database/0', 'database', 'post-backup-unlock', 'sleep 6025');
+    const target = await artifactsDir();
+    const run = startBbrTs(['deployment', ...flags, 'backup', '-a', target]);
+    await waitForEvent(fleet, 'database/0', (e) => e.script === 'backup');
+    await new Promise((r) => setTimeout(r, 300));
+    run.kill('SIGINT');
+    await waitForEvent(fleet, 'database/0', (e) => e.script === 'post-backup-unlock');
+    run.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 500));
+    run.kill('SIGINT');
+    const result = await run;
+
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(/WARNING: abandoning now may leave jobs LOCKED/);
+    expect(result.stderr).toMatch(/Press Ctrl-C once more to abandon unlock anyway/);
+    expect(result.stderr).toMatch(/Abandoning unlock and cleanup/);
+    // database's unlock was cut short, so it is still locked, and the operator is told so and what to run.
+    expect(existsSync(path.join(fleet.instance('database/0').dir, 'sys', 'run', 'database.locked'))).toBe(true);
+    expect(result.stderr).toMatch(/job 'database' on database\/0 may still be LOCKED/);
+    expect(result.stderr).toMatch(/backup-cleanup/);
+    expect(await readdir(target)).toEqual([expect.stringMatching(/\.failed$/)]);
+    expect(await pidsRunning(['sleep', '6025'])).toEqual([]);
+    await fleet.clearFaults();
+    expect((await runBbrTs(['deployment', ...flags, 'backup-cleanup'])).exitCode).toBe(0);
+    expect(existsSync(path.join(fleet.instance('database/0').dir, 'sys', 'run', 'database.locked'))).toBe(false);
+  });
+
   it('stops a script that outlives --script-timeout, reports it as timed out and still unlocks', async () => {
     await fleet.setFault('web/1', 'web-server', 'backup', 'sleep 6014');
     const target = await artifactsDir();
