@@ -20,6 +20,8 @@ export default defineConfig({
           // two files at a time keeps a 2-core CI machine responsive without serialising everything.
           maxWorkers: 2,
           fileParallelism: true,
+          // Vitest 4 refuses projects with different maxWorkers in one group: unit tests run first, then these.
+          sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -67,6 +67,11 @@ export class ArtifactError extends BbrError {
   override readonly code = 'BBR_ARTIFACT';
 }
 
+/** Files in an artifact differ from the checksums recorded for them (local tar or a copy on an instance). */
+export class ChecksumMismatchError extends BbrError {
+  override readonly code = 'BBR_CHECKSUM_MISMATCH';
+}
+
 /** The operator interrupted the run (SIGINT/SIGTERM). */
 export class CancelledError extends BbrError {
   override readonly code = 'BBR_CANCELLED';

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { createInterface, type Interface as ReadlineInterface } from 'node:readline';
 import { runCli } from './cli/parser.js';
 import { CancelledError } from './errors.js';
-import { formatPlainLine } from './report/plain-lines.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -58,10 +57,9 @@ const exitCode = await runCli(process.argv.slice(2), {
   signal: interrupt.signal,
   forceSignal: force.signal,
   version: pkg.version,
-  events: (event) => {
-    const line = formatPlainLine(event);
-    if (line !== undefined) process.stdout.write(line + '\n');
-  },
+  stdoutIsTTY: process.stdout.isTTY === true,
+  // https://no-color.org: any non-empty NO_COLOR turns colour off.
+  color: process.stdout.isTTY === true && !process.env.NO_COLOR,
 });
 // A pending confirmation prompt must not keep the process alive once the run is over.
 prompt?.close();

@@ -50,6 +50,8 @@ export function createTarChecksummer(label: string): { sink: Writable; summary: 
     extract.on('entry', (header, stream, next) => {
       const unsafe = unsafeEntryReason(header);
       if (unsafe) {
+        // Destroying the extractor errors the entry stream too; without a listener that would crash the process.
+        stream.on('error', () => undefined);
         stream.resume();
         extract.destroy(new ArtifactError(`${label}: tar entry '${header.name}' is unsafe (${unsafe})`, {
           hint: 'the artifact may have been tampered with; do not restore it',

@@ -2,19 +2,29 @@
 // Every flag can also come from BBR_TS_<FLAG> (e.g. BBR_TS_PRIVATE_KEY_PATH).
 import yargs, { type Argv } from 'yargs';
 import { UsageError } from '../errors.js';
+import { artifactMode } from './commands/artifact.js';
 import { deploymentMode } from './commands/deployment.js';
+import { directorMode } from './commands/director.js';
 import type { SetExitCode } from './commands/types.js';
-import type { Runtime } from './runtime.js';
+import { allSinks } from '../report/events.js';
+import type { Output } from '../report/output.js';
+import { configureOutput, outputFlags, outputOptions } from './output-options.js';
+import type { CliRuntime, Runtime } from './runtime.js';
 
 type Mode = (y: Argv, runtime: Runtime, setExit: SetExitCode) => Argv;
 
 const MODES: Mode[] = [
   deploymentMode,
+  directorMode,
+  artifactMode,
 ];
 
 /** Parses argv and runs the command; resolves with the exit code. */
-export async function runCli(argv: string[], runtime: Runtime): Promise<number> {
+export async function runCli(argv: string[], cli: CliRuntime): Promise<number> {
   let exitCode = 0;
+  // Commands capture this object when they are registered; the middleware below fills in its sink.
+  const runtime: Runtime = { ...cli, events: cli.events ?? (() => {}) };
+  let output: Output | undefined;
   const setExit: SetExitCode = (code) => {
     exitCode = code;
   };
@@ -24,12 +34,17 @@ export async function runCli(argv: string[], runtime: Runtime): Promise<number> 
     .env('BBR_TS')
     // A flag given twice takes the last value, as in most CLIs (yargs would otherwise make an array).
     .parserConfiguration({ 'duplicate-arguments-array': false });
+  parser = outputOptions(parser).middleware((args) => {
+    output = configureOutput(outputFlags(args), runtime, { stdoutIsTTY: cli.stdoutIsTTY ?? false, color: cli.color ?? false });
+    runtime.events = cli.events ? allSinks(output.sink, cli.events) : output.sink;
+  }) as unknown as Argv;
   for (const mode of MODES) parser = mode(parser, runtime, setExit);
   try {
     await parser
     .demandCommand(1, 'name a mode (see the list above)')
     .strict()
     .recommendCommands()
+    .completion('completion', 'print a bash/zsh completion script (e.g. bbr-ts completion >> ~/.bashrc)')
     .version(runtime.version)
     .help()
     .alias('help', 'h')
@@ -44,7 +59,15 @@ export async function runCli(argv: string[], runtime: Runtime): Promise<number> 
   } catch (error) {
     if (!(error instanceof UsageError) && !isYargsError(error)) throw error;
     runtime.stderr.write(`Error: ${(error as Error).message}\nRun with --help to see the flags and examples.\n`);
-    return 1;
+    exitCode = 1;
+  }
+  if (output) {
+    try {
+      await output.finish(exitCode);
+    } catch (error) {
+      runtime.stderr.write(`Error: cannot write --summary-json: ${(error as Error).message}\n`);
+      exitCode ||= 1;
+    }
   }
   return exitCode;
 }

@@ -9,8 +9,19 @@ export interface Runtime {
   signal: AbortSignal;
   /** Aborted only when the operator insists: unlock and cleanup stop too. */
   forceSignal: AbortSignal;
+  /** Where commands send run events; runCli points it at the renderers chosen by the output flags. */
   events: EventSink;
   version: string;
+}
+
+/** What main.ts (or a test) hands to runCli: a Runtime whose event sink is optional, plus the terminal. */
+export interface CliRuntime extends Omit<Runtime, 'events'> {
+  /** An extra sink that sees every event besides the renderers (tests). */
+  events?: EventSink;
+  /** stdout is a terminal: the live view is shown unless --no-progress. */
+  stdoutIsTTY?: boolean;
+  /** Colour on stdout (a terminal and NO_COLOR unset). */
+  color?: boolean;
 }
 
 /** Flags shared by every mode that connects to instances. */

@@ -2,6 +2,7 @@
 // so `--dry-run` can print exactly what a run would do.
 import type { ScriptName } from '../contract/paths.js';
 import { orderLockWaves, reverseWaves } from '../order/index.js';
+import type { Operation, PlanDescription, PlannedJob } from '../report/events.js';
 import type { DeployedJob } from './open-deployment.js';
 
 export type Direction = 'backup' | 'restore';
@@ -50,4 +51,23 @@ export function planScripts(jobs: readonly DeployedJob[], direction: Direction, 
 /** `<group>-<index>-<job>.tar`, BBR's artifact file name (bbr-contract.md §4.1). */
 export function artifactFileName(job: Pick<DeployedJob, 'group' | 'index' | 'name'>): string {
   return `${job.group}-${job.index}-${job.name}.tar`;
+}
+
+/** The plan as plain data for reports: instance and job names only, no connections. */
+export function describePlan(
+  plan: ScriptPlan,
+  options: { operation: Operation; deployment: string; artifactPath?: string },
+): PlanDescription {
+  const named = (job: DeployedJob): PlannedJob => ({ instance: job.instance, job: job.name });
+  return {
+    operation: options.operation,
+    deployment: options.deployment,
+    lockScript: plan.lockScript,
+    mainScript: plan.mainScript,
+    unlockScript: plan.unlockScript,
+    lockWaves: plan.lockWaves.map((wave) => wave.map(named)),
+    mainJobs: plan.mainJobs.map((job) => (plan.mainScript === 'backup' ? { ...named(job), artifactFile: artifactFileName(job) } : named(job))),
+    unlockWaves: plan.unlockWaves.map((wave) => wave.map(named)),
+    artifactPath: options.artifactPath,
+  };
 }

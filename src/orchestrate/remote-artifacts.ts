@@ -23,7 +23,7 @@ export async function findLeftoverArtifactDirs(
           }),
         );
       } else if (result.exitCode !== 1) {
-        throw new ConnectionError(`checking ${REMOTE_ARTIFACT_ROOT} on instance ${shell.instance} failed: ${result.stderrTail.trim()}`);
+        throw new ConnectionError(`checking ${REMOTE_ARTIFACT_ROOT} on instance ${shell.instance} failed (exit ${result.exitCode ?? result.signal ?? 'status missing'}): ${result.stderrTail.trim()}`);
       }
     },
     { parallelism: options.parallelism, signal: options.signal },

@@ -13,6 +13,7 @@ export type Operation =
 export type Phase =
   | 'connect'
   | 'discover'
+  | 'verify'
   | 'check'
   | 'lock'
   | 'backup'
@@ -23,7 +24,8 @@ export type Phase =
   | 'cleanup';
 
 export type RunEvent =
-  | { type: 'run-started'; operation: Operation; deployment: string; instances: number; runId: string }
+  | { type: 'run-started'; operation: Operation; deployment: string; instances: number; runId: string; instanceNames?: string[]; dryRun?: boolean }
+  | { type: 'plan-ready'; plan: PlanDescription }
   | { type: 'phase-started'; phase: Phase; jobs?: number }
   | { type: 'phase-finished'; phase: Phase; durationMs: number; failures: number }
   | { type: 'instance-connected'; instance: string; address: string; durationMs: number }
@@ -36,7 +38,30 @@ export type RunEvent =
   | { type: 'lock-window'; instance: string; job: string; durationMs: number }
   | { type: 'warning'; message: string; instance?: string; job?: string }
   | { type: 'failure'; error: BbrError }
-  | { type: 'run-finished'; operation: Operation; exitCode: number; durationMs: number; artifactPath?: string };
+  | { type: 'run-finished'; operation: Operation; exitCode: number; durationMs: number; artifactPath?: string; dryRun?: boolean };
+
+/** A job as plans name it. */
+export interface PlannedJob {
+  instance: string;
+  job: string;
+}
+
+/** What a run would do, as plain data (`--dry-run` prints it; JSON logs carry it). */
+export interface PlanDescription {
+  operation: Operation;
+  deployment: string;
+  lockScript: string;
+  mainScript: string;
+  unlockScript: string;
+  /** Lock waves in order; jobs within a wave run in parallel. */
+  lockWaves: PlannedJob[][];
+  /** Jobs whose main script runs, with the artifact file each one drains into (backup). */
+  mainJobs: (PlannedJob & { artifactFile?: string })[];
+  /** Unlock waves in order (the lock order reversed). */
+  unlockWaves: PlannedJob[][];
+  /** The local artifact directory the run would create or read. */
+  artifactPath?: string;
+}
 
 export type EventSink = (event: RunEvent) => void;
 

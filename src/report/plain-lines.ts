@@ -1,9 +1,12 @@
 // Line-per-event output for logs, pipes and CI: stable, greppable, one event per line, prefixed with the
 // UTC time and the instance and job it concerns.
 import type { RunEvent } from './events.js';
+import { formatPlan } from './plan-text.js';
 
 export function formatPlainLine(event: RunEvent, now: Date = new Date()): string | undefined {
   const at = `[${now.toISOString().slice(11, 19)}]`;
+  // The plan is a block the operator reads as a whole, not an event to grep.
+  if (event.type === 'plan-ready') return formatPlan(event.plan);
   const text = describe(event);
   return text === undefined ? undefined : `${at} ${text}`;
 }
@@ -11,7 +14,7 @@ export function formatPlainLine(event: RunEvent, now: Date = new Date()): string
 function describe(event: RunEvent): string | undefined {
   switch (event.type) {
     case 'run-started':
-      return `${event.operation} of deployment '${event.deployment}' started (${event.instances} instance(s), run ${event.runId})`;
+      return `${event.operation}${event.dryRun ? ' (dry run)' : ''} of deployment '${event.deployment}' started (${event.instances} instance(s), run ${event.runId})`;
     case 'phase-started':
       return `${event.phase}: started${event.jobs === undefined ? '' : ` (${event.jobs} job(s))`}`;
     case 'phase-finished':
@@ -36,8 +39,10 @@ function describe(event: RunEvent): string | undefined {
       return `WARNING ${[event.instance, event.job].filter(Boolean).join(' ')}${event.instance || event.job ? ': ' : ''}${event.message}`;
     case 'failure':
       return `ERROR ${event.error.message.split('\n')[0]}`;
+    case 'plan-ready':
+      return undefined;
     case 'run-finished':
-      return `${event.operation} ${event.exitCode === 0 ? 'succeeded' : `FAILED (exit code ${event.exitCode})`} in ${seconds(event.durationMs)}${event.artifactPath ? `; artifact: ${event.artifactPath}` : ''}`;
+      return `${event.operation}${event.dryRun ? ' (dry run)' : ''} ${event.exitCode === 0 ? 'succeeded' : `FAILED (exit code ${event.exitCode})`} in ${seconds(event.durationMs)}${event.artifactPath ? `; artifact: ${event.artifactPath}` : ''}`;
   }
 }
 

@@ -307,15 +307,20 @@ async function runChannel(
       });
       draining = closed;
     }
-    // A local stream failing (disk full, say) ends the command: stop the remote side (which would otherwise
-    // block on a full window) and do not wait for a channel whose output nobody reads any more.
-    for (const stream of [feeding, draining]) {
-      stream.catch(() => {
+    // A local write failing (disk full, say) ends the command: stop the remote side (which would otherwise
+    // block on a full window) and do not wait for a channel whose output nobody reads any more. (A failing
+    // stdin is different: the command may simply have exited early, and its exit status is still coming.)
+    if (options.stdout) {
+      draining.catch(() => {
         stop();
         giveUp();
       });
     }
-    const outcome = await Promise.allSettled([feeding, draining, closed]);
+    const [fed, ...rest] = await Promise.allSettled([feeding, draining, closed]);
+    // A command may exit before reading all of stdin (tar -x stops at the end-of-archive blocks and ignores the
+    // record padding); with an exit status in hand, a write cut short is not a failure.
+    const hasExited = exit.code !== null || exit.signal !== null;
+    const outcome = hasExited ? rest : [fed, ...rest];
     const streamFailure = outcome.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (streamFailure && !cancelled && !timedOut) {
       channel.close();

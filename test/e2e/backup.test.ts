@@ -53,7 +53,7 @@ describe('deployment backup', () => {
     const target = await artifactsDir();
     const result = await runBbrTs(['deployment', ...flags, 'backup', '--artifact-path', target, '--with-manifest']);
     expect(result.stderr).toBe('');
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
 
     const [dirName, ...others] = await readdir(target);
     expect(others).toEqual([]);
@@ -134,7 +134,7 @@ describe('deployment backup', () => {
   it('skips lock and unlock with --unsafe-lock-free', async () => {
     const target = await artifactsDir();
     const result = await runBbrTs(['deployment', ...flags, 'backup', '-a', target, '--unsafe-lock-free']);
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
     const scripts = (await fleet.events('database/0')).map((e) => e.script);
     expect(scripts).toEqual(['metadata', 'backup']);
   });
@@ -142,7 +142,7 @@ describe('deployment backup', () => {
   it('reads the deployment name from --deployment when given', async () => {
     const target = await artifactsDir();
     const result = await runBbrTs(['deployment', ...flags, '--deployment', 'renamed', 'backup', '-a', target]);
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
     expect(await readdir(target)).toEqual([expect.stringMatching(/^renamed_\d{8}T\d{6}Z$/)]);
   });
 });
@@ -150,7 +150,7 @@ describe('deployment backup', () => {
 describe('deployment pre-backup-check', () => {
   it('passes on a healthy deployment and runs no lock, backup or unlock script', async () => {
     const result = await runBbrTs(['deployment', ...flags, 'pre-backup-check']);
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
     expect(result.stdout).toMatch(/pre-backup-check succeeded/);
     for (const instance of fleet.instances) {
       expect((await fleet.events(instance.name)).map((e) => e.script)).toEqual(['metadata']);

@@ -1,7 +1,8 @@
 // `bbr-ts deployment ... backup-cleanup`: unlock every job and remove leftover remote artifact directories
 // after a backup that did not finish. Idempotent.
 import { deploymentFlags, EXAMPLE_FLAGS } from '../options.js';
-import { cleanupWorkflow, runDeploymentOperation } from '../run-deployment.js';
+import { runDeploymentOperation } from '../run-deployment.js';
+import { cleanupWorkflow } from '../workflows.js';
 import type { Subcommand } from './types.js';
 
 export const deploymentBackupCleanup: Subcommand = (y, runtime, setExit) =>
@@ -11,6 +12,6 @@ export const deploymentBackupCleanup: Subcommand = (y, runtime, setExit) =>
     (sub) => sub.example(`$0 deployment ${EXAMPLE_FLAGS} backup-cleanup`, 'unlock every job and remove leftover remote artifacts'),
     async (argv) => {
       const flags = deploymentFlags(argv);
-      setExit(await runDeploymentOperation(runtime, flags, 'backup-cleanup', cleanupWorkflow(flags, 'backup-cleanup')));
+      setExit(await runDeploymentOperation(runtime, flags, 'backup-cleanup', cleanupWorkflow('backup-cleanup')));
     },
   );

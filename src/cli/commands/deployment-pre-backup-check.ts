@@ -1,6 +1,7 @@
 // `bbr-ts deployment ... pre-backup-check`
 import { deploymentFlags, EXAMPLE_FLAGS } from '../options.js';
-import { preBackupCheckWorkflow, runDeploymentOperation } from '../run-deployment.js';
+import { runDeploymentOperation } from '../run-deployment.js';
+import { preBackupCheckWorkflow } from '../workflows.js';
 import type { Subcommand } from './types.js';
 
 export const deploymentPreBackupCheck: Subcommand = (y, runtime, setExit) =>
@@ -10,6 +11,6 @@ export const deploymentPreBackupCheck: Subcommand = (y, runtime, setExit) =>
     (sub) => sub.example(`$0 deployment ${EXAMPLE_FLAGS} pre-backup-check`, 'exit 0 when a backup could start now'),
     async (argv) => {
       const flags = deploymentFlags(argv);
-      setExit(await runDeploymentOperation(runtime, flags, 'pre-backup-check', preBackupCheckWorkflow(flags)));
+      setExit(await runDeploymentOperation(runtime, flags, 'pre-backup-check', preBackupCheckWorkflow()));
     },
   );

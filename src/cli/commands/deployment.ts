@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime.js';
 import { deploymentBackup } from './deployment-backup.js';
 import { deploymentBackupCleanup } from './deployment-backup-cleanup.js';
 import { deploymentPreBackupCheck } from './deployment-pre-backup-check.js';
+import { deploymentRestore } from './deployment-restore.js';
 import { deploymentRestoreCleanup } from './deployment-restore-cleanup.js';
 import type { SetExitCode, Subcommand } from './types.js';
 
@@ -12,6 +13,7 @@ const SUBCOMMANDS: Subcommand[] = [
   deploymentBackup,
   deploymentPreBackupCheck,
   deploymentBackupCleanup,
+  deploymentRestore,
   deploymentRestoreCleanup,
 ];
 

@@ -1,0 +1,134 @@
+// Offline verification of a local artifact directory (bbr-contract.md §3.4 step 1): metadata parses, every listed
+// tar is present and safe to extract, and its per-file SHA-256 equal the recorded ones exactly. Restore runs it
+// before opening any connection; `artifact verify` prints its verdicts.
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import pLimit from 'p-limit';
+import { ArtifactError, ChecksumMismatchError, type BbrError } from '../errors.js';
+import { FAILED_SUFFIX, PARTIAL_SUFFIX } from './local-directory.js';
+import { parseBackupMetadata, type ArtifactChecksums, type BackupMetadata } from './metadata-file.js';
+import { checksumMismatches, describeMismatches } from './remote-checksums.js';
+import { createTarChecksummer } from './tar-checksums.js';
+
+export interface ArtifactVerdict {
+  /** Tar file name inside the directory, e.g. `web-0-web-server.tar`. */
+  file: string;
+  /** `group/index job` for instance artifacts, the custom name for custom ones. */
+  label: string;
+  /** Only set for instance artifacts. */
+  instance?: { group: string; index: string; job: string };
+  expected: ArtifactChecksums;
+  tarBytes?: number;
+  fileCount?: number;
+  contentBytes?: number;
+  problem?: BbrError;
+}
+
+export interface VerifiedArtifact {
+  directory: string;
+  metadata?: BackupMetadata;
+  verdicts: ArtifactVerdict[];
+  /** Everything wrong with the directory: one error per broken artifact plus directory-level problems. */
+  failures: BbrError[];
+}
+
+const TAMPERED_HINT = 'the backup was changed or damaged after it was taken; restore from an intact copy';
+
+/** `<group>-<index>-<job>.tar` for an instance artifact (BBR's name), `<name>.tar` for a custom one. */
+export function expectedArtifacts(metadata: BackupMetadata): ArtifactVerdict[] {
+  const verdicts: ArtifactVerdict[] = [];
+  for (const instance of metadata.instances) {
+    for (const artifact of instance.artifacts) {
+      verdicts.push({
+        file: `${instance.name}-${instance.index}-${artifact.name}.tar`,
+        label: `${instance.name}/${instance.index} ${artifact.name}`,
+        instance: { group: instance.name, index: instance.index, job: artifact.name },
+        expected: artifact.checksums,
+      });
+    }
+  }
+  for (const custom of metadata.customArtifacts) {
+    verdicts.push({ file: `${custom.name}.tar`, label: `custom artifact ${custom.name}`, expected: custom.checksums });
+  }
+  return verdicts;
+}
+
+export async function verifyArtifactDirectory(directory: string, options: { signal?: AbortSignal } = {}): Promise<VerifiedArtifact> {
+  const dir = path.resolve(directory);
+  const result: VerifiedArtifact = { directory: dir, verdicts: [], failures: [] };
+  const base = path.basename(dir);
+  if (base.endsWith(PARTIAL_SUFFIX) || base.endsWith(FAILED_SUFFIX)) {
+    const how = base.endsWith(PARTIAL_SUFFIX) ? 'is still being written or was interrupted' : 'is from a backup that failed';
+    result.failures.push(
+      new ArtifactError(`${dir} ${how} (its name ends in ${base.endsWith(PARTIAL_SUFFIX) ? PARTIAL_SUFFIX : FAILED_SUFFIX})`, {
+        hint: 'restore a backup that completed: its directory is named <deployment>_<timestamp> without a suffix',
+      }),
+    );
+    return result;
+  }
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    result.failures.push(new ArtifactError(`backup directory ${dir} does not exist or is not a directory`, { hint: 'pass the <deployment>_<timestamp> directory a backup created' }));
+    return result;
+  }
+  const metadataFile = path.join(dir, 'metadata');
+  let text: string;
+  try {
+    text = await readFile(metadataFile, 'utf8');
+  } catch (error) {
+    result.failures.push(new ArtifactError(`cannot read ${metadataFile}: ${(error as Error).message}`, { cause: error, hint: 'a complete backup directory has a metadata file; use an intact copy' }));
+    return result;
+  }
+  try {
+    result.metadata = parseBackupMetadata(text, metadataFile);
+  } catch (error) {
+    result.failures.push(error as BbrError);
+    return result;
+  }
+
+  result.verdicts = expectedArtifacts(result.metadata);
+  const limit = pLimit(4);
+  await Promise.all(result.verdicts.map((verdict) => limit(() => verifyOne(dir, verdict, options.signal))));
+  for (const verdict of result.verdicts) if (verdict.problem) result.failures.push(verdict.problem);
+
+  const listed = new Set(result.verdicts.map((v) => v.file));
+  const extra = (await readdir(dir)).filter((name) => name.endsWith('.tar') && !listed.has(name)).sort();
+  for (const name of extra) {
+    result.failures.push(
+      new ArtifactError(`${path.join(dir, name)} is not listed in the backup's metadata`, {
+        hint: `${TAMPERED_HINT}, or remove the stray file if you know where it came from`,
+      }),
+    );
+  }
+  return result;
+}
+
+async function verifyOne(dir: string, verdict: ArtifactVerdict, signal: AbortSignal | undefined): Promise<void> {
+  const file = path.join(dir, verdict.file);
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) {
+    verdict.problem = new ArtifactError(`${file} is missing (metadata lists it for ${verdict.label})`, { hint: TAMPERED_HINT });
+    return;
+  }
+  verdict.tarBytes = info.size;
+  const { sink, summary } = createTarChecksummer(file);
+  try {
+    await pipeline(createReadStream(file), sink, { signal });
+    const local = await summary;
+    verdict.fileCount = local.fileCount;
+    verdict.contentBytes = local.contentBytes;
+    const mismatches = checksumMismatches(verdict.expected, local.checksums);
+    if (mismatches.length > 0) {
+      verdict.problem = new ChecksumMismatchError(
+        `${file} does not match its metadata: ${describeMismatches(mismatches)} (${mismatches.length} file(s) missing, extra or changed)`,
+        { hint: TAMPERED_HINT },
+      );
+    }
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    verdict.problem =
+      error instanceof ArtifactError ? error : new ArtifactError(`${file}: cannot read: ${(error as Error).message}`, { cause: error, hint: TAMPERED_HINT });
+  }
+}

@@ -1,0 +1,56 @@
+// Composition root for `bbr-ts director ...`: BBR's single-host mode. The one instance is `bosh/0`, artifacts are
+// `bosh-0-<job>.tar` in `<host>_<timestamp>/`, and lock order matches job names only (standalone/ in BBR).
+// Unlike BBR, the host key is checked against known_hosts here too.
+import { UsageError } from '../errors.js';
+import type { InstanceTarget } from '../manifest/index.js';
+import type { Operation } from '../report/events.js';
+import { shellCommand } from '../ssh/index.js';
+import { runOperation, type CleanupVerb, type Workflow } from './run-operation.js';
+import type { ConnectionFlags, Runtime } from './runtime.js';
+
+export interface DirectorFlags extends ConnectionFlags {
+  /** `host[:port]` as given. */
+  host: string;
+}
+
+/** `host`, `host:port`, `[v6]` or `[v6]:port`; the port defaults to 22 (BBR ssh/connection.go defaultToSSHPort). */
+export function parseDirectorHost(text: string): { host: string; port: number } {
+  const trimmed = text.trim();
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(trimmed);
+  const plain = /^([^:[\]\s]+)(?::(\d+))?$/.exec(trimmed);
+  const match = bracketed ?? plain;
+  const host = match?.[1];
+  const port = match?.[2] === undefined ? 22 : Number(match[2]);
+  if (!host || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new UsageError(`--host ${JSON.stringify(text)} is not HOST or HOST:PORT`, { hint: 'pass the director VM as --host 10.0.0.6 or --host 10.0.0.6:22' });
+  }
+  return { host, port };
+}
+
+export function directorTarget(flags: Pick<DirectorFlags, 'host'>): InstanceTarget {
+  const { host, port } = parseDirectorHost(flags.host);
+  return { group: 'bosh', index: 0, name: 'bosh/0', host, port, jobs: [] };
+}
+
+export function runDirectorOperation(runtime: Runtime, flags: DirectorFlags, operation: Operation, workflow: Workflow): Promise<number> {
+  return runOperation(
+    runtime,
+    flags,
+    operation,
+    async () => {
+      const target = directorTarget(flags);
+      return {
+        // BBR compat: the artifact directory is named after the host without its port (cli/command/utils.go).
+        name: target.host,
+        targets: [target],
+        withReleases: false,
+        cleanupCommand: (verb) => directorCleanupCommand(flags, verb),
+      };
+    },
+    workflow,
+  );
+}
+
+function directorCleanupCommand(flags: DirectorFlags, verb: CleanupVerb): string {
+  return shellCommand(['bbr-ts', 'director', '--host', flags.host, '--username', flags.username, '--private-key-path', flags.privateKeyPath, verb]);
+}

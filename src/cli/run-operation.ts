@@ -1,0 +1,118 @@
+// The composition both modes share: resolve the instances to work on, run local preflight checks, connect,
+// run a workflow, report. `deployment` mode gets its instances from a manifest, `director` mode from --host.
+import { randomUUID } from 'node:crypto';
+import type { BbrError } from '../errors.js';
+import type { InstanceTarget } from '../manifest/index.js';
+import type { RunContext } from '../orchestrate/context.js';
+import { asBbrError, openDeployment, type OpenDeployment } from '../orchestrate/open-deployment.js';
+import type { RunOutcome } from '../orchestrate/recorder.js';
+import type { Operation } from '../report/events.js';
+import { connect, loadCredentials } from '../ssh/index.js';
+import { reportFailures } from './exit.js';
+import type { ConnectionFlags, Runtime } from './runtime.js';
+
+export type CleanupVerb = 'backup-cleanup' | 'restore-cleanup';
+
+/** What one run works on, however it was described on the command line. */
+export interface OperationScope {
+  /** Names the artifact directory and appears in messages. */
+  name: string;
+  targets: readonly InstanceTarget[];
+  /** False in director mode: lock order matches job names only, as BBR does. */
+  withReleases: boolean;
+  /** The raw manifest, when there is one (deployment mode). */
+  manifestText?: string;
+  /** The command an operator runs to clean up after a failure of this scope. */
+  cleanupCommand: (verb: CleanupVerb) => string;
+}
+
+export interface Workflow {
+  /** A dry run connects and plans but runs no lock, backup, restore or unlock script. */
+  dryRun?: boolean;
+  /** Local checks that must pass before any connection is opened (restore verifies its artifact here). */
+  preflight?: (ctx: RunContext, scope: OperationScope) => Promise<BbrError[]>;
+  run: (ctx: RunContext, deployment: OpenDeployment, scope: OperationScope) => Promise<RunOutcome>;
+}
+
+export async function runOperation(
+  runtime: Runtime,
+  flags: ConnectionFlags,
+  operation: Operation,
+  resolveScope: () => Promise<OperationScope>,
+  workflow: Workflow,
+): Promise<number> {
+  const started = Date.now();
+  const dryRun = workflow.dryRun ? true : undefined;
+  let cleanupCommand: string | undefined;
+  try {
+    const scope = await resolveScope();
+    cleanupCommand = scope.cleanupCommand(cleanupVerbFor(operation));
+    const ctx = createContext(runtime, flags);
+    ctx.events({
+      type: 'run-started',
+      operation,
+      deployment: scope.name,
+      instances: scope.targets.length,
+      runId: randomUUID(),
+      instanceNames: scope.targets.map((t) => t.name),
+      dryRun,
+    });
+    let outcome: RunOutcome;
+    const refused = workflow.preflight ? await workflow.preflight(ctx, scope) : [];
+    if (refused.length > 0) {
+      outcome = { failures: refused, exitCode: 1 };
+    } else {
+      const connectInstance = await connector(flags);
+      const opened = await openDeployment(ctx, { targets: scope.targets, connect: connectInstance, withReleases: scope.withReleases });
+      try {
+        outcome = opened.failures.length > 0 ? { failures: opened.failures, exitCode: 1 } : await workflow.run(ctx, opened.deployment, scope);
+      } finally {
+        opened.deployment.close();
+      }
+    }
+    // Unlike BBR, restore also gets the cleanup footer after unlock or cleanup failures (restore-cleanup).
+    const report = reportFailures(outcome.failures, { cleanupCommand });
+    ctx.events({ type: 'run-finished', operation, exitCode: report.exitCode, durationMs: Date.now() - started, artifactPath: outcome.artifactPath, dryRun });
+    runtime.stderr.write(report.text);
+    return report.exitCode;
+  } catch (error) {
+    const report = reportFailures([error], { cleanupCommand });
+    // Failures before the run could start (manifest, credentials) still reach logs and --summary-json.
+    runtime.events({ type: 'failure', error: asBbrError(error) });
+    runtime.events({ type: 'run-finished', operation, exitCode: report.exitCode || 1, durationMs: Date.now() - started, dryRun });
+    runtime.stderr.write(report.text);
+    return report.exitCode || 1;
+  }
+}
+
+export function cleanupVerbFor(operation: Operation): CleanupVerb {
+  return operation === 'restore' || operation === 'restore-cleanup' ? 'restore-cleanup' : 'backup-cleanup';
+}
+
+export function createContext(runtime: Runtime, flags: ConnectionFlags): RunContext {
+  return {
+    events: runtime.events,
+    signal: runtime.signal,
+    forceSignal: runtime.forceSignal,
+    parallelism: flags.parallelism,
+    scriptTimeoutMs: flags.scriptTimeout === undefined ? undefined : flags.scriptTimeout * 1000,
+    bbrVersion: runtime.version,
+  };
+}
+
+export async function connector(flags: ConnectionFlags): Promise<(target: InstanceTarget, signal: AbortSignal) => ReturnType<typeof connect>> {
+  const credentials = await loadCredentials({
+    username: flags.username,
+    privateKeyPath: flags.privateKeyPath,
+    knownHostsPath: flags.dangerouslySkipHostKeyCheck ? null : flags.knownHosts,
+  });
+  return (target, signal) =>
+    connect({
+      instance: target.name,
+      host: target.host,
+      port: target.port,
+      credentials,
+      connectTimeoutMs: flags.connectTimeout * 1000,
+      signal,
+    });
+}

@@ -1,0 +1,164 @@
+// The restore workflow (bbr-contract.md §3.4): the artifact was verified before connecting; here come the
+// restorable check, upload with checksums, pre-restore-lock, restore, post-restore-unlock (always, once a lock
+// was attempted), and removal of the remote artifact directories.
+import path from 'node:path';
+import type { BackupMetadata } from '../artifact/metadata-file.js';
+import { uploadArtifact } from '../artifact/upload.js';
+import { remoteArtifactDir } from '../contract/paths.js';
+import { RestoreError, type BbrError } from '../errors.js';
+import type { RemoteShell } from '../ssh/index.js';
+import type { RunContext } from './context.js';
+import { LockLedger, lockJobs, unlockJobs } from './locking.js';
+import type { DeployedJob, OpenDeployment } from './open-deployment.js';
+import { artifactFileName, planScripts, type ScriptPlan } from './plan.js';
+import { RunRecorder, type RunOutcome } from './recorder.js';
+import { findLeftoverArtifactDirs, removeRemoteArtifacts } from './remote-artifacts.js';
+import { findRestoreMismatches } from './restore-topology.js';
+import { runAll } from './run-waves.js';
+
+export interface RestoreOptions {
+  deploymentName: string;
+  /** The verified local artifact directory. */
+  artifactDir: string;
+  metadata: BackupMetadata;
+  withReleases: boolean;
+  cleanupCommand: string;
+}
+
+/** Everything that must hold before anything is written to an instance; every problem is reported. */
+export async function checkRestorable(
+  ctx: RunContext,
+  deployment: OpenDeployment,
+  options: RestoreOptions,
+): Promise<{ plan?: ScriptPlan; failures: BbrError[] }> {
+  const failures: BbrError[] = findRestoreMismatches({
+    deploymentName: options.deploymentName,
+    metadata: options.metadata,
+    instances: deployment.instances.map((i) => i.target.name),
+    jobs: deployment.jobs,
+  });
+  failures.push(
+    ...(await findLeftoverArtifactDirs(
+      deployment.instances.map((i) => i.shell),
+      { parallelism: ctx.parallelism, signal: ctx.signal, cleanupCommand: options.cleanupCommand },
+    )),
+  );
+  let plan: ScriptPlan | undefined;
+  try {
+    plan = planScripts(deployment.jobs, 'restore', { withReleases: options.withReleases });
+  } catch (error) {
+    failures.push(error as BbrError);
+  }
+  return { plan, failures };
+}
+
+export async function restore(ctx: RunContext, deployment: OpenDeployment, options: RestoreOptions): Promise<RunOutcome> {
+  const rec = new RunRecorder(ctx);
+  const checked = await rec.phase('check', undefined, () => checkRestorable(ctx, deployment, options));
+  checked.failures.forEach((f) => rec.fail(f));
+  if (!checked.plan || checked.failures.length > 0) return rec.outcome();
+  const plan = checked.plan;
+
+  // An instance counts as touched before its directory is created, so a failed upload is cleaned up too
+  // (BBR leaves that case to restore-cleanup).
+  const touched = new Set<RemoteShell>();
+  const uploaded = await uploadArtifacts(ctx, rec, plan, options, touched);
+
+  if (uploaded && !ctx.signal.aborted) {
+    const ledger = new LockLedger();
+    try {
+      // BBR compat: a pre-restore-lock failure is generic, not a lock failure (orchestrator/pre_restore_lock_step.go).
+      const locked = await lockJobs(ctx, rec, plan, ledger, { lockErrorClass: RestoreError });
+      if (locked && !ctx.signal.aborted) await runRestoreScripts(ctx, rec, plan);
+    } finally {
+      await unlockJobs(ctx, rec, plan, ledger);
+    }
+  }
+  if (ctx.signal.aborted) rec.noteCancelled();
+
+  await rec.phase('cleanup', touched.size, async () => {
+    const failures = await removeRemoteArtifacts([...touched], {
+      parallelism: ctx.parallelism,
+      signal: ctx.forceSignal,
+      cleanupCommand: options.cleanupCommand,
+    });
+    failures.forEach((f) => rec.fail(f));
+  });
+  return rec.outcome();
+}
+
+async function uploadArtifacts(
+  ctx: RunContext,
+  rec: RunRecorder,
+  plan: ScriptPlan,
+  options: RestoreOptions,
+  touched: Set<RemoteShell>,
+): Promise<boolean> {
+  return rec.phase('upload', plan.mainJobs.length, async () => {
+    const outcomes = await runAll(
+      plan.mainJobs,
+      async (job) => {
+        const file = artifactFileName(job);
+        const expected = checksumsOf(options.metadata, job);
+        const localFile = path.join(options.artifactDir, file);
+        const started = Date.now();
+        ctx.events({ type: 'transfer-started', instance: job.instance, job: job.name, file });
+        touched.add(job.shell);
+        const result = await uploadArtifact(job.shell, {
+          job: job.name,
+          localFile,
+          remoteDir: remoteArtifactDir(job.name),
+          expected,
+          signal: ctx.signal,
+          onProgress: (bytes) => ctx.events({ type: 'transfer-progress', instance: job.instance, job: job.name, bytes }),
+        });
+        ctx.events({
+          type: 'transfer-finished',
+          instance: job.instance,
+          job: job.name,
+          file,
+          bytes: result.tarBytes,
+          files: result.fileCount,
+          durationMs: Date.now() - started,
+        });
+      },
+      { parallelism: ctx.parallelism, signal: ctx.signal },
+    );
+    for (const o of outcomes) if (o.error !== undefined) rec.failIn(RestoreError, o.error);
+    return outcomes.every((o) => o.started && o.error === undefined);
+  });
+}
+
+/**
+ * BBR compat: instances restore one after another, each instance's jobs in turn, and the run stops at the first
+ * instance that had a failure (deployment.go Restore). Restores rewrite data; a broken one should not spread.
+ */
+async function runRestoreScripts(ctx: RunContext, rec: RunRecorder, plan: ScriptPlan): Promise<boolean> {
+  return rec.phase('restore', plan.mainJobs.length, async () => {
+    const byInstance = new Map<string, DeployedJob[]>();
+    for (const job of plan.mainJobs) byInstance.set(job.instance, [...(byInstance.get(job.instance) ?? []), job]);
+    for (const jobs of byInstance.values()) {
+      let failed = false;
+      for (const job of jobs) {
+        if (ctx.signal.aborted) return false;
+        const dir = remoteArtifactDir(job.name);
+        try {
+          await rec.script(job, 'restore', { env: { BBR_ARTIFACT_DIRECTORY: dir, ARTIFACT_DIRECTORY: dir }, signal: ctx.signal });
+        } catch (error) {
+          rec.failIn(RestoreError, error);
+          failed = true;
+        }
+      }
+      if (failed) return false;
+    }
+    return true;
+  });
+}
+
+function checksumsOf(metadata: BackupMetadata, job: DeployedJob): Record<string, string> {
+  const instance = metadata.instances.find((i) => i.name === job.group && i.index === String(job.index));
+  const artifact = instance?.artifacts.find((a) => a.name === job.name);
+  // findRestoreMismatches already refused jobs without an artifact; this guards the invariant.
+  if (!artifact) throw new RestoreError(`the backup holds no artifact for job ${job.name} on ${job.instance}`);
+  return artifact.checksums;
+}

@@ -1,0 +1,49 @@
+// The final summary table printed after a run: one row per job, the longest lock window marked so that
+// operators tuning lock order and backup scripts see at once which job kept its users waiting longest.
+import { styleText } from 'node:util';
+import { formatBytes, seconds } from './plain-lines.js';
+import { hasJobActivity, type RunSummary } from './summary.js';
+
+export const LONGEST_LOCK_MARK = '<= longest lock';
+
+export function formatSummaryTable(summary: RunSummary, options: { color?: boolean } = {}): string {
+  const paint = (format: Parameters<typeof styleText>[0], text: string) => (options.color ? styleText(format, text) : text);
+  const lines: string[] = [];
+  const what = `${summary.operation ?? 'run'}${summary.dryRun ? ' (dry run)' : ''}${summary.deployment ? ` of '${summary.deployment}'` : ''}`;
+  const verdict = summary.status === 'succeeded' ? paint('green', 'succeeded') : paint(['red', 'bold'], `FAILED (exit code ${summary.exitCode})`);
+  lines.push(`Summary: ${what} ${verdict}${summary.durationMs === undefined ? '' : ` in ${seconds(summary.durationMs)}`}`);
+  if (hasJobActivity(summary)) {
+    const mainLabel = summary.operation === 'restore' ? 'restore' : 'backup';
+    const transferLabel = summary.operation === 'restore' ? 'upload' : 'drain';
+    const header = ['instance', 'job', 'locked', mainLabel, transferLabel, 'size', 'result'];
+    const dash = '-';
+    const rows = summary.jobs.map((job) => [
+      job.instance,
+      job.job,
+      job.lockedMs === undefined ? dash : seconds(job.lockedMs),
+      job.backupMs ?? job.restoreMs ?? undefined,
+      job.drainMs,
+      job.artifactBytes === undefined ? dash : formatBytes(job.artifactBytes),
+      job.result === 'failed' ? `failed (${job.failedScripts.join(', ')})` : job.result,
+    ].map((cell) => (cell === undefined ? dash : typeof cell === 'number' ? seconds(cell) : cell)));
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const pad = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+    lines.push(paint('bold', pad(header)));
+    summary.jobs.forEach((job, i) => {
+      let line = pad(rows[i]!);
+      const longest = summary.longestLock && summary.longestLock.instance === job.instance && summary.longestLock.job === job.job;
+      if (longest) line = `${line}  ${paint(['yellow', 'bold'], LONGEST_LOCK_MARK)}`;
+      if (job.result !== 'ok') line = paint('red', line);
+      lines.push(line);
+    });
+  }
+  if (summary.longestLock) {
+    const { instance, job, durationMs } = summary.longestLock;
+    lines.push(`Longest lock: ${instance} ${job}, ${paint('bold', seconds(durationMs))} (its users saw downtime for this long)`);
+  }
+  if (summary.artifactPath) {
+    const files = summary.jobs.filter((j) => j.artifactFile !== undefined).length;
+    lines.push(`Artifact: ${summary.artifactPath} (${files} file(s), ${formatBytes(summary.artifactBytes)})`);
+  }
+  return lines.join('\n') + '\n';
+}
