@@ -156,6 +156,12 @@ export class CleanupError extends BbrError {
   override readonly exitBit = ExitBit.cleanup;
 }
 
+/** backup-cleanup / restore-cleanup could not remove a leftover remote artifact directory. */
+// BBR compat: generic (1), not 16 (orchestrator/cleanup_previous_step.go).
+export class CleanupPreviousError extends BbrError {
+  override readonly code = 'BBR_CLEANUP_PREVIOUS';
+}
+
 /** ORs the exit bits of every failure of a run; 0 when there was none. */
 export function exitCodeOf(failures: readonly unknown[]): number {
   let code = 0;

@@ -2,6 +2,7 @@
 import { verifyArtifactDirectory } from '../artifact/verify.js';
 import type { BackupMetadata } from '../artifact/metadata-file.js';
 import { backup } from '../orchestrate/backup.js';
+import { backupCleanup, restoreCleanup } from '../orchestrate/cleanup.js';
 import { planBackup } from '../orchestrate/backup-dry-run.js';
 import { drill } from '../orchestrate/drill.js';
 import { preBackupCheck } from '../orchestrate/pre-backup-check.js';
@@ -100,5 +101,14 @@ export function drillWorkflow(flags: DrillFlags): Workflow {
         verifyTimeoutMs: flags.verifyTimeoutMs,
         restore: () => restoring.run(ctx, deployment, scope),
       }),
+  };
+}
+
+/** backup-cleanup / restore-cleanup: unlock every job, remove leftover remote artifact directories. */
+export function cleanupWorkflow(verb: 'backup-cleanup' | 'restore-cleanup'): Workflow {
+  const clean = verb === 'backup-cleanup' ? backupCleanup : restoreCleanup;
+  return {
+    run: (ctx, deployment, scope) =>
+      clean(ctx, deployment, { deploymentName: scope.name, withReleases: scope.withReleases, cleanupCommand: scope.cleanupCommand(verb) }),
   };
 }
