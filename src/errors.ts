@@ -72,6 +72,11 @@ export class ChecksumMismatchError extends BbrError {
   override readonly code = 'BBR_CHECKSUM_MISMATCH';
 }
 
+/** A restore drill's verification command failed after the restore: the backup did not bring the data back. */
+export class VerificationError extends BbrError {
+  override readonly code = 'BBR_DRILL_VERIFY';
+}
+
 /** The operator interrupted the run (SIGINT/SIGTERM). */
 export class CancelledError extends BbrError {
   override readonly code = 'BBR_CANCELLED';
@@ -149,6 +154,12 @@ export class DrainError extends BbrError {
 export class CleanupError extends BbrError {
   override readonly code = 'BBR_CLEANUP';
   override readonly exitBit = ExitBit.cleanup;
+}
+
+/** backup-cleanup / restore-cleanup could not remove a leftover remote artifact directory. */
+// BBR compat: generic (1), not 16 (orchestrator/cleanup_previous_step.go).
+export class CleanupPreviousError extends BbrError {
+  override readonly code = 'BBR_CLEANUP_PREVIOUS';
 }
 
 /** ORs the exit bits of every failure of a run; 0 when there was none. */

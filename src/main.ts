@@ -1,6 +1,7 @@
 // Entry point: wires process signals to the run's abort signals and sets the exit status. The only module
 // that touches process signals or process.exitCode.
 import { readFileSync } from 'node:fs';
+import { createInterface, type Interface as ReadlineInterface } from 'node:readline';
 import { runCli } from './cli/parser.js';
 import { CancelledError } from './errors.js';
 
@@ -9,17 +10,42 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const interrupt = new AbortController();
 const force = new AbortController();
 let interrupts = 0;
+let prompt: ReadlineInterface | undefined;
 
+function forceStop(why: string): void {
+  if (force.signal.aborted) return;
+  force.abort(new CancelledError(why));
+  process.stderr.write('\nAbandoning unlock and cleanup. Jobs may stay LOCKED: run the cleanup command printed below once this exits.\n');
+}
+
+// First signal: stop starting work, cancel running scripts, then unlock (vitest's graceful-then-forced pattern;
+// BBR instead exits at once without unlocking). Second: warn, and on a terminal ask for confirmation; without a
+// terminal a third signal confirms. The unlock keeps running meanwhile.
 function onSignal(signal: NodeJS.Signals): void {
   interrupts++;
   if (interrupts === 1) {
     interrupt.abort(new CancelledError(`received ${signal}`));
     process.stderr.write(`\n${signal} received: stopping. Running scripts are being cancelled, then locked jobs are unlocked. Press Ctrl-C again to abandon unlocking.\n`);
   } else if (interrupts === 2) {
-    process.stderr.write(`\nWARNING: abandoning now may leave jobs LOCKED (their users see downtime until someone unlocks them).\nPress Ctrl-C once more to abandon unlock anyway, or wait for unlock to finish.\n`);
+    process.stderr.write('\nWARNING: abandoning now may leave jobs LOCKED (their users see downtime until someone unlocks them).\n');
+    if (process.stdin.isTTY) {
+      prompt = createInterface({ input: process.stdin, output: process.stderr });
+      // The terminal is in raw mode while asking: Ctrl-C reaches readline, not the signal handler.
+      prompt.on('SIGINT', () => {
+        prompt?.close();
+        forceStop('received SIGINT while asking for confirmation');
+      });
+      prompt.question('Abandon unlocking anyway? [yes/no] ', (answer) => {
+        prompt?.close();
+        prompt = undefined;
+        if (answer.trim().toLowerCase() === 'yes') forceStop('the operator confirmed abandoning unlock');
+        else process.stderr.write('Continuing to unlock.\n');
+      });
+    } else {
+      process.stderr.write('Press Ctrl-C once more to abandon unlock anyway, or wait for unlock to finish.\n');
+    }
   } else {
-    force.abort(new CancelledError(`received ${signal} three times`));
-    process.stderr.write('\nAbandoning unlock and cleanup. Run the cleanup command printed below once this exits.\n');
+    forceStop(`received ${signal} ${interrupts} times`);
   }
 }
 process.on('SIGINT', onSignal);
@@ -35,4 +61,6 @@ const exitCode = await runCli(process.argv.slice(2), {
   // https://no-color.org: any non-empty NO_COLOR turns colour off.
   color: process.stdout.isTTY === true && !process.env.NO_COLOR,
 });
+// A pending confirmation prompt must not keep the process alive once the run is over.
+prompt?.close();
 process.exitCode = exitCode;

@@ -2,7 +2,9 @@
 // the way for per-file SHA-256, while the instance hashes the same files on a second channel. Memory stays
 // flat whatever the size: bytes flow through with backpressure and are never collected.
 import { createWriteStream } from 'node:fs';
+import path from 'node:path';
 import { asRoot } from '../contract/as-root.js';
+import { groupCommand } from '../contract/process-group.js';
 import { DrainError } from '../errors.js';
 import { lastLines, type RemoteShell } from '../ssh/index.js';
 import type { ArtifactChecksums } from './metadata-file.js';
@@ -59,11 +61,17 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
   remote.catch(() => undefined);
   let tarResult;
   try {
-    tarResult = await shell.exec(asRoot(shell, ['tar', '-C', options.remoteDir, '-c', '.']), {
-      signal: options.signal,
-      stdout: destination,
-    });
+    // In its own process group, so a failed local write (disk full) or a cancel stops the remote tar at once.
+    const tar = groupCommand(shell, ['tar', '-C', options.remoteDir, '-c', '.']);
+    tarResult = await shell.exec(tar.command, { signal: options.signal, stdout: destination, stop: tar.stop });
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      throw new DrainError(`artifact path is full: no space left on device while writing ${options.localFile} (${where})`, {
+        cause: error,
+        hint: `free space in ${path.dirname(path.dirname(options.localFile))} (remove the .failed directory this run leaves) or pass --artifact-path on a bigger disk, then back up again`,
+      });
+    }
     throw new DrainError(`draining the artifact of ${where} failed: ${(error as Error).message}`, {
       cause: error,
       hint: 'check free space in the artifact path and the connection to the instance, then run backup-cleanup and back up again',

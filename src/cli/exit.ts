@@ -1,5 +1,5 @@
 // The one place where failures become text for the operator and an exit status (BBR's bitmask).
-import { BbrError, CleanupError, DrainError, exitCodeOf, hintOf, UnlockError } from '../errors.js';
+import { BbrError, CancelledError, CleanupError, DrainError, exitCodeOf, hintOf, UnlockError } from '../errors.js';
 
 export interface ExitReport {
   exitCode: number;
@@ -15,8 +15,11 @@ export function reportFailures(failures: readonly unknown[], options: { cleanupC
     const hint = hintOf(failure);
     if (hint) lines.push(`  next step: ${hint}`);
   });
-  // BBR compat: after unlock, cleanup or drain failures, recommend the cleanup command (cli/command/utils.go).
-  const needsCleanup = failures.some((f) => f instanceof UnlockError || f instanceof CleanupError || f instanceof DrainError);
+  // BBR compat: after unlock, cleanup or drain failures, recommend the cleanup command (cli/command/utils.go);
+  // BBR also prints it when the operator interrupts a run.
+  const needsCleanup = failures.some(
+    (f) => f instanceof UnlockError || f instanceof CleanupError || f instanceof DrainError || f instanceof CancelledError,
+  );
   if (needsCleanup && options.cleanupCommand) {
     lines.push('', `It is recommended that you run \`${options.cleanupCommand}\` to ensure that any temp files are cleaned up and all jobs are unlocked.`);
   }

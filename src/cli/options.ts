@@ -7,13 +7,15 @@ import { UsageError } from '../errors.js';
 import type { DeploymentFlags } from './run-deployment.js';
 import type { ConnectionFlags } from './runtime.js';
 
+export const DEFAULT_KNOWN_HOSTS = path.join(os.homedir(), '.ssh', 'known_hosts');
+
 export const EXAMPLE_FLAGS = '--manifest deploy.yml --username vcap --private-key-path ~/.ssh/bbr';
 
 export function connectionOptions<T>(y: Argv<T>) {
   return y
     .option('username', { alias: 'u', type: 'string', demandOption: true, describe: 'SSH user on the instances; scripts run through `sudo -n` unless it is root', group: 'Connection:' })
     .option('private-key-path', { alias: 'key', type: 'string', demandOption: true, describe: 'SSH private key file (OpenSSH or PEM; RSA, ECDSA or Ed25519)', group: 'Connection:' })
-    .option('known-hosts', { type: 'string', default: path.join(os.homedir(), '.ssh', 'known_hosts'), describe: 'known_hosts file the instances\' host keys are checked against; unknown or changed keys are refused', group: 'Connection:' })
+    .option('known-hosts', { type: 'string', default: DEFAULT_KNOWN_HOSTS, describe: 'known_hosts file the instances\' host keys are checked against; unknown or changed keys are refused', group: 'Connection:' })
     .option('dangerously-skip-host-key-check', { type: 'boolean', default: false, describe: 'DANGEROUS: accept any host key (anyone on the network path can impersonate instances)', group: 'Connection:' })
     .option('parallelism', { type: 'number', default: 10, describe: 'how many instances or jobs are worked on at once within a step (BBR: always 10)', group: 'Connection:' })
     .option('connect-timeout', { type: 'number', default: 30, describe: 'seconds to wait for an SSH connection (retried twice with backoff)', group: 'Connection:' })

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { artifactMode } from './commands/artifact.js';
 import { deploymentMode } from './commands/deployment.js';
 import { directorMode } from './commands/director.js';
+import { jobMode } from './commands/job.js';
 import type { SetExitCode } from './commands/types.js';
 import { allSinks } from '../report/events.js';
 import type { Output } from '../report/output.js';
@@ -17,6 +18,7 @@ const MODES: Mode[] = [
   deploymentMode,
   directorMode,
   artifactMode,
+  jobMode,
 ];
 
 /** Parses argv and runs the command; resolves with the exit code. */

@@ -3,6 +3,7 @@
 import { loadManifest } from '../manifest/index.js';
 import type { Operation } from '../report/events.js';
 import { shellCommand } from '../ssh/index.js';
+import { DEFAULT_KNOWN_HOSTS } from './options.js';
 import { runOperation, type CleanupVerb, type Workflow } from './run-operation.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
 
@@ -31,7 +32,13 @@ export function runDeploymentOperation(runtime: Runtime, flags: DeploymentFlags,
   );
 }
 
-function deploymentCleanupCommand(flags: DeploymentFlags, verb: CleanupVerb): string {
+/** The cleanup command for this run, with every flag that changes how instances are reached, ready to paste. */
+export function deploymentCleanupCommand(flags: DeploymentFlags, verb: CleanupVerb): string {
+  const hostKeys = flags.dangerouslySkipHostKeyCheck
+    ? ['--dangerously-skip-host-key-check']
+    : flags.knownHosts === DEFAULT_KNOWN_HOSTS
+      ? []
+      : ['--known-hosts', flags.knownHosts];
   return shellCommand([
     'bbr-ts',
     'deployment',
@@ -41,6 +48,7 @@ function deploymentCleanupCommand(flags: DeploymentFlags, verb: CleanupVerb): st
     flags.username,
     '--private-key-path',
     flags.privateKeyPath,
+    ...hostKeys,
     ...(flags.sshPort === 22 ? [] : ['--ssh-port', String(flags.sshPort)]),
     verb,
   ]);

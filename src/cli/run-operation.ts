@@ -86,7 +86,7 @@ export async function runOperation(
 }
 
 export function cleanupVerbFor(operation: Operation): CleanupVerb {
-  return operation === 'restore' || operation === 'restore-cleanup' ? 'restore-cleanup' : 'backup-cleanup';
+  return operation === 'restore' || operation === 'restore-cleanup' || operation === 'drill' ? 'restore-cleanup' : 'backup-cleanup';
 }
 
 export function createContext(runtime: Runtime, flags: ConnectionFlags): RunContext {

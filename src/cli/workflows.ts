@@ -2,7 +2,9 @@
 import { verifyArtifactDirectory } from '../artifact/verify.js';
 import type { BackupMetadata } from '../artifact/metadata-file.js';
 import { backup } from '../orchestrate/backup.js';
+import { backupCleanup, restoreCleanup } from '../orchestrate/cleanup.js';
 import { planBackup } from '../orchestrate/backup-dry-run.js';
+import { drill } from '../orchestrate/drill.js';
 import { preBackupCheck } from '../orchestrate/pre-backup-check.js';
 import { restore } from '../orchestrate/restore.js';
 import type { Workflow } from './run-operation.js';
@@ -75,5 +77,38 @@ export function restoreWorkflow(flags: { artifactPath: string }): Workflow {
         withReleases: scope.withReleases,
         cleanupCommand: scope.cleanupCommand('restore-cleanup'),
       }),
+  };
+}
+
+export interface DrillFlags {
+  artifactPath: string;
+  verify: string;
+  verifyOn?: string;
+  verifyTimeoutMs?: number;
+}
+
+/** A drill is a restore (same offline verification first) followed by the operator's check, both timed. */
+export function drillWorkflow(flags: DrillFlags): Workflow {
+  const restoring = restoreWorkflow({ artifactPath: flags.artifactPath });
+  return {
+    preflight: restoring.preflight,
+    run: (ctx, deployment, scope) =>
+      drill(ctx, deployment, {
+        deploymentName: scope.name,
+        artifactDir: flags.artifactPath,
+        verifyCommand: flags.verify,
+        verifyOn: flags.verifyOn,
+        verifyTimeoutMs: flags.verifyTimeoutMs,
+        restore: () => restoring.run(ctx, deployment, scope),
+      }),
+  };
+}
+
+/** backup-cleanup / restore-cleanup: unlock every job, remove leftover remote artifact directories. */
+export function cleanupWorkflow(verb: 'backup-cleanup' | 'restore-cleanup'): Workflow {
+  const clean = verb === 'backup-cleanup' ? backupCleanup : restoreCleanup;
+  return {
+    run: (ctx, deployment, scope) =>
+      clean(ctx, deployment, { deploymentName: scope.name, withReleases: scope.withReleases, cleanupCommand: scope.cleanupCommand(verb) }),
   };
 }

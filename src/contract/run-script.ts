@@ -2,7 +2,7 @@
 // ScriptError carrying instance, job, script, exit status and the tail of stderr.
 import { ScriptError } from '../errors.js';
 import { lastLines, withEnv, type RemoteShell } from '../ssh/index.js';
-import { asRoot } from './as-root.js';
+import { groupCommand } from './process-group.js';
 import { scriptPath, type ScriptName } from './paths.js';
 
 export interface RunScriptOptions {
@@ -25,14 +25,16 @@ const MKDIR_THEN_EXEC = 'mkdir -p -- "$1" && shift && exec "$@"';
 export async function runScript(shell: RemoteShell, options: RunScriptOptions): Promise<string> {
   const script = scriptPath(options.job, options.script);
   const argv = options.createDirectory === undefined ? [script] : ['sh', '-c', MKDIR_THEN_EXEC, 'sh', options.createDirectory, script];
-  const command = asRoot(shell, withEnv(options.env ?? {}, argv));
-  const result = await shell.exec(command, {
+  const group = groupCommand(shell, withEnv(options.env ?? {}, argv));
+  const result = await shell.exec(group.command, {
     signal: options.signal,
     timeoutMs: options.timeoutMs,
+    stop: group.stop,
     onStdout: (chunk) => options.onOutput?.('stdout', chunk),
     onStderr: (chunk) => options.onOutput?.('stderr', chunk),
   });
   if (result.exitCode === 0 && !result.timedOut && !result.cancelled) return result.stdout;
+  if (result.timedOut || result.cancelled) await group.forget().catch(() => undefined);
   throw new ScriptError({
     instance: shell.instance,
     job: options.job,
@@ -41,6 +43,19 @@ export async function runScript(shell: RemoteShell, options: RunScriptOptions): 
     signal: result.signal,
     timedOut: result.timedOut,
     cancelled: result.cancelled,
-    stderrTail: lastLines(result.stderrTail, STDERR_TAIL_LINES),
-  });
+    stderrTail: lastLines(withoutWrapperNoise(result.stderrTail), STDERR_TAIL_LINES),
+  }, { hint: scriptHint(shell.instance, options, result) });
+}
+
+/** `setsid -w` reports a child killed by a signal; the ScriptError already says so in words. */
+function withoutWrapperNoise(stderr: string): string {
+  return stderr.replace(/^setsid: child \d+ did not exit normally.*\n?/gm, '');
+}
+
+function scriptHint(instance: string, options: RunScriptOptions, result: { timedOut: boolean; cancelled: boolean; exitCode: number | null; signal: string | null }): string | undefined {
+  if (result.cancelled) return undefined;
+  const where = `${scriptPath(options.job, options.script)} on ${instance}`;
+  if (result.timedOut) return `find out why ${where} runs this long (job logs under /var/vcap/sys/log/${options.job}/), or raise --script-timeout`;
+  if (result.exitCode === null && result.signal === null) return `check that ${instance} is up and reachable; ${where} may not have finished`;
+  return `see the stderr above and the job's logs under /var/vcap/sys/log/${options.job}/ on ${instance}; fix the cause, then run the command again`;
 }

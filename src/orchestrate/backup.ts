@@ -5,7 +5,7 @@ import { drainArtifact, remoteSizeBytes } from '../artifact/drain.js';
 import { artifactDirectoryName, createArtifactDirectory } from '../artifact/local-directory.js';
 import type { BackupMetadata, InstanceArtifacts } from '../artifact/metadata-file.js';
 import { asRoot } from '../contract/as-root.js';
-import { BackupError, DrainError, PreconditionError, type BbrError } from '../errors.js';
+import { ArtifactError, BackupError, DrainError, PreconditionError, type BbrError } from '../errors.js';
 import type { RunContext } from './context.js';
 import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
@@ -77,10 +77,10 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
     if (locked && !ctx.signal.aborted) backedUp = await runBackupScripts(ctx, rec, plan);
   } finally {
     if (!options.unsafeLockFree) {
-      await unlockJobs(ctx, rec, plan, ledger, { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: String(backedUp) });
+      await unlockJobs(ctx, rec, plan, ledger, { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: String(backedUp) }, options.cleanupCommand);
     }
   }
-  if (ctx.signal.aborted) rec.noteCancelled();
+  if (ctx.signal.aborted) rec.noteCancelled(interruptedHint(ledger, plan, options));
 
   const drained: { job: DeployedJob; checksums: Record<string, string> }[] = [];
   // BBR compat: drain runs even when unlock after a successful backup failed (orchestrator/backuper.go).
@@ -137,8 +137,17 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
   };
   try {
     await directory.writeMetadata(metadata);
-    const succeeded = rec.failures.length === 0;
-    const finalPath = await directory.finish(succeeded);
+  } catch (error) {
+    rec.fail(
+      new ArtifactError(`cannot write the metadata file in ${directory.workPath}: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'check free space and permissions in the artifact path, then back up again',
+      }),
+    );
+  }
+  try {
+    // Renamed into place only when nothing failed; otherwise it is kept as `<name>.failed` for inspection.
+    const finalPath = await directory.finish(rec.failures.length === 0);
     return rec.outcome(finalPath);
   } catch (error) {
     rec.fail(error);
@@ -160,6 +169,14 @@ async function runBackupScripts(ctx: RunContext, rec: RunRecorder, plan: ScriptP
     for (const o of outcomes) if (o.error !== undefined) rec.failIn(BackupError, o.error);
     return outcomes.every((o) => o.started && o.error === undefined);
   });
+}
+
+/** After an interrupt: say plainly whether anything may still be locked, from the ledger. */
+function interruptedHint(ledger: LockLedger, plan: ScriptPlan, options: BackupOptions): string {
+  if (options.unsafeLockFree) return `nothing was locked (--unsafe-lock-free); run \`${options.cleanupCommand}\` to remove remote artifacts, then back up again`;
+  const still = ledger.stillLocked(plan.unlockScript);
+  if (still.length === 0) return 'every job that was locked has been unlocked; no backup was kept; back up again when ready';
+  return `these jobs may still be locked: ${still.map((j) => `${j.name} on ${j.instance}`).join(', ')}; run \`${options.cleanupCommand}\` to unlock them`;
 }
 
 /** Metadata entries in manifest order (BBR writes them in download order; a stable order diffs better). */

@@ -62,6 +62,8 @@ export async function unlockJobs(
   plan: ScriptPlan,
   ledger: LockLedger,
   env: Record<string, string> = {},
+  /** The cleanup command to advise when an unlock fails. */
+  cleanupCommand?: string,
 ): Promise<boolean> {
   const waves = plan.unlockWaves
     .map((wave) => wave.filter((job) => ledger.attempted.has(job) || !job.scripts.has(plan.lockScript)))
@@ -80,7 +82,11 @@ export async function unlockJobs(
       },
       { parallelism: ctx.parallelism, signal: ctx.forceSignal },
     );
-    for (const o of outcomes) if (o.error !== undefined) rec.failIn(UnlockError, o.error);
+    for (const o of outcomes) {
+      if (o.error === undefined) continue;
+      const again = cleanupCommand ? `, then run \`${cleanupCommand}\` to unlock it` : '';
+      rec.failIn(UnlockError, o.error, `job '${o.item.name}' on ${o.item.instance} may still be LOCKED: fix what its ${plan.unlockScript} script reports${again}`);
+    }
     return outcomes.every((o) => o.started && o.error === undefined);
   });
 }

@@ -29,21 +29,25 @@ export class RunRecorder {
     this.ctx.events({ type: 'failure', error: failure });
   }
 
-  /** Wraps a failure in the phase's error class (which decides the exit bit), keeping the hint and cause. */
+  /**
+   * Wraps a failure in the phase's error class (which decides the exit bit), keeping the cause. A hint given
+   * here (the phase knows what is at stake, e.g. a job left locked) wins over the cause's own.
+   */
   failIn(phase: PhaseErrorClass, error: unknown, hint?: string): void {
     if (error instanceof CancelledError) return this.noteCancelled();
     const message = error instanceof Error ? error.message : String(error);
-    this.fail(new phase(message, { cause: error, hint: hintOf(error) ?? hint }));
+    this.fail(new phase(message, { cause: error, hint: hint ?? hintOf(error) }));
   }
 
-  /** Records the operator's interrupt once. */
-  noteCancelled(): void {
-    if (this.failures.some((f) => f instanceof CancelledError)) return;
-    this.fail(
-      new CancelledError('the run was interrupted by the operator', {
-        hint: 'check the summary above for jobs that may still be locked; run the matching cleanup command if any are',
-      }),
-    );
+  /** Records the operator's interrupt once; a later call with a more precise hint replaces the first one's. */
+  noteCancelled(hint?: string): void {
+    const index = this.failures.findIndex((f) => f instanceof CancelledError);
+    if (index >= 0 && hint === undefined) return;
+    const error = new CancelledError('the run was interrupted by the operator', {
+      hint: hint ?? 'check the summary above for jobs that may still be locked; run the matching cleanup command if any are',
+    });
+    if (index >= 0) this.failures[index] = error;
+    else this.fail(error);
   }
 
   async phase<T>(phase: Phase, jobs: number | undefined, body: () => Promise<T>): Promise<T> {

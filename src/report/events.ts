@@ -21,7 +21,8 @@ export type Phase =
   | 'drain'
   | 'upload'
   | 'restore'
-  | 'cleanup';
+  | 'cleanup'
+  | 'drill-verify';
 
 export type RunEvent =
   | { type: 'run-started'; operation: Operation; deployment: string; instances: number; runId: string; instanceNames?: string[]; dryRun?: boolean }
@@ -38,6 +39,7 @@ export type RunEvent =
   | { type: 'lock-window'; instance: string; job: string; durationMs: number }
   | { type: 'warning'; message: string; instance?: string; job?: string }
   | { type: 'failure'; error: BbrError }
+  | { type: 'drill-finished'; passed: boolean; restoreMs: number; verifyMs?: number; verifyExitCode?: number | null; verifiedOn?: string }
   | { type: 'run-finished'; operation: Operation; exitCode: number; durationMs: number; artifactPath?: string; dryRun?: boolean };
 
 /** A job as plans name it. */

@@ -39,6 +39,10 @@ function describe(event: RunEvent): string | undefined {
       return `WARNING ${[event.instance, event.job].filter(Boolean).join(' ')}${event.instance || event.job ? ': ' : ''}${event.message}`;
     case 'failure':
       return `ERROR ${event.error.message.split('\n')[0]}`;
+    case 'drill-finished':
+      return `drill ${event.passed ? 'PASSED' : 'FAILED'}: restore took ${seconds(event.restoreMs)}${
+        event.verifyMs === undefined ? ', verification not run' : `, verification on ${event.verifiedOn} took ${seconds(event.verifyMs)} (exit status ${event.verifyExitCode ?? 'none'})`
+      }`;
     case 'plan-ready':
       return undefined;
     case 'run-finished':

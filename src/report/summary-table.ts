@@ -13,8 +13,9 @@ export function formatSummaryTable(summary: RunSummary, options: { color?: boole
   const verdict = summary.status === 'succeeded' ? paint('green', 'succeeded') : paint(['red', 'bold'], `FAILED (exit code ${summary.exitCode})`);
   lines.push(`Summary: ${what} ${verdict}${summary.durationMs === undefined ? '' : ` in ${seconds(summary.durationMs)}`}`);
   if (hasJobActivity(summary)) {
-    const mainLabel = summary.operation === 'restore' ? 'restore' : 'backup';
-    const transferLabel = summary.operation === 'restore' ? 'upload' : 'drain';
+    const restoring = summary.operation === 'restore' || summary.operation === 'drill';
+    const mainLabel = restoring ? 'restore' : 'backup';
+    const transferLabel = restoring ? 'upload' : 'drain';
     const header = ['instance', 'job', 'locked', mainLabel, transferLabel, 'size', 'result'];
     const dash = '-';
     const rows = summary.jobs.map((job) => [
@@ -40,6 +41,12 @@ export function formatSummaryTable(summary: RunSummary, options: { color?: boole
   if (summary.longestLock) {
     const { instance, job, durationMs } = summary.longestLock;
     lines.push(`Longest lock: ${instance} ${job}, ${paint('bold', seconds(durationMs))} (its users saw downtime for this long)`);
+  }
+  if (summary.drill) {
+    const { passed, restoreMs, verifyMs, verifiedOn, verifyExitCode } = summary.drill;
+    const verdict = passed ? paint('green', 'PASSED') : paint(['red', 'bold'], 'FAILED');
+    const check = verifyMs === undefined ? 'verification not run' : `verification on ${verifiedOn} ${seconds(verifyMs)} (exit status ${verifyExitCode ?? 'none'})`;
+    lines.push(`Drill: ${verdict}; time to restore ${paint('bold', seconds(restoreMs))} (compare with your recovery-time objective), ${check}`);
   }
   if (summary.artifactPath) {
     const files = summary.jobs.filter((j) => j.artifactFile !== undefined).length;

@@ -43,6 +43,8 @@ export interface RunSummary {
   errors: ErrorSummary[];
   /** What the run planned to do (`--dry-run`). */
   plan?: PlanDescription;
+  /** A restore drill's verdict and timings (`drill`). */
+  drill?: Omit<Extract<RunEvent, { type: 'drill-finished' }>, 'type'>;
 }
 
 /** Folds events into a RunSummary; feed it every event, ask for the summary at the end. */
@@ -51,6 +53,7 @@ export class SummaryCollector {
   private readonly errors: ErrorSummary[] = [];
   private instanceOrder: string[] = [];
   private plan?: PlanDescription;
+  private drill?: RunSummary['drill'];
   private started?: Extract<RunEvent, { type: 'run-started' }> & { at: Date };
   private finished?: Extract<RunEvent, { type: 'run-finished' }> & { at: Date };
 
@@ -88,6 +91,11 @@ export class SummaryCollector {
       case 'failure':
         this.errors.push({ code: event.error.code, message: event.error.message, hint: event.error.hint, exitBit: event.error.exitBit });
         break;
+      case 'drill-finished': {
+        const { type: _type, ...drill } = event;
+        this.drill = drill;
+        break;
+      }
       case 'run-finished':
         this.finished = { ...event, at };
         break;
@@ -122,6 +130,7 @@ export class SummaryCollector {
       longestLock,
       errors: this.errors,
       ...(this.plan ? { plan: this.plan } : {}),
+      ...(this.drill ? { drill: this.drill } : {}),
     };
   }
 

@@ -1,6 +1,6 @@
 // The only module that uses ssh2: one authenticated connection per instance, many channels on it.
 // Host keys are checked against known_hosts, dead peers are found by keepalives, and every command can be
-// cancelled or timed out (TERM, then KILL, then the channel is closed).
+// cancelled or timed out (through the caller's stop function: TERM, then KILL; else by closing the channel).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -212,7 +212,7 @@ class SshConnection implements RemoteShell {
   }
 
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    return this.limit(() => this.execNow(command, options));
+    return options.bypassChannelLimit ? this.execNow(command, options) : this.limit(() => this.execNow(command, options));
   }
 
   close(): void {
@@ -223,19 +223,37 @@ class SshConnection implements RemoteShell {
   private async execNow(command: string, options: ExecOptions): Promise<ExecResult> {
     options.signal?.throwIfAborted();
     if (this.closedError) throw this.closedError;
-    return new Promise<ExecResult>((resolve, reject) => {
+    const opened = await new Promise<OpenedChannel>((resolve, reject) => {
       this.client.exec(command, (error, channel) => {
         if (error) return reject(this.closedError ?? error);
-        // Attach listeners in this very callback: ssh2 can emit 'exit' in the same tick as the channel opens,
-        // and an `await` before runChannel would miss it (seen as a lost exit status about 1 run in 100).
-        runChannel(channel, options, () => this.closedError).then(resolve, reject);
+        // Listen now, not after the await: ssh2 may parse the whole reply (data, exit-status, close) in the same
+        // tick as this callback, and a missed 'exit' turned a successful command into "no exit status".
+        const exit: ChannelExit = { code: null, signal: null };
+        channel.on('exit', (code: number | null, signalName?: string) => {
+          exit.code = typeof code === 'number' ? code : null;
+          exit.signal = signalName ?? null;
+        });
+        const closed = new Promise<void>((done) => channel.once('close', () => done()));
+        resolve({ channel, exit, closed });
       });
     });
+    return runChannel(opened, options, () => this.closedError);
   }
 }
 
+interface ChannelExit {
+  code: number | null;
+  signal: string | null;
+}
+
+interface OpenedChannel {
+  channel: ClientChannel;
+  exit: ChannelExit;
+  closed: Promise<void>;
+}
+
 async function runChannel(
-  channel: ClientChannel,
+  { channel, exit, closed: channelClosed }: OpenedChannel,
   options: ExecOptions,
   connectionError: () => ConnectionError | undefined,
 ): Promise<ExecResult> {
@@ -244,36 +262,31 @@ async function runChannel(
   let capturedBytes = 0;
   let timedOut = false;
   let cancelled = false;
-  let exitCode: number | null = null;
-  let exitSignal: string | null = null;
 
   channel.stderr.on('data', (chunk: Buffer) => {
     stderr.push(chunk);
     options.onStderr?.(chunk);
   });
-  channel.on('exit', (code: number | null, signalName?: string) => {
-    exitCode = typeof code === 'number' ? code : null;
-    exitSignal = signalName ?? null;
-  });
 
   const timers: NodeJS.Timeout[] = [];
+  let stopping = false;
+  let giveUp: () => void = () => undefined;
+  const abandoned = new Promise<void>((resolve) => (giveUp = resolve));
   const stop = () => {
-    // OpenSSH delivers 'signal' requests to the session's process; close the channel if it does not end.
-    try {
-      channel.signal('TERM');
-    } catch {
-      /* channel already gone */
+    if (stopping) return;
+    stopping = true;
+    const later = (ms: number, fn: () => void) => timers.push(setTimeout(fn, ms));
+    if (options.stop) {
+      options.stop('TERM').catch(() => undefined);
+      later(KILL_GRACE_MS, () => {
+        options.stop!('KILL').catch(() => undefined);
+        later(KILL_GRACE_MS, () => channel.close());
+      });
+    } else {
+      channel.close();
     }
-    timers.push(
-      setTimeout(() => {
-        try {
-          channel.signal('KILL');
-        } catch {
-          /* gone */
-        }
-        channel.close();
-      }, KILL_GRACE_MS),
-    );
+    // sshd keeps a channel open until its command exits; never wait forever for one that will not.
+    later(3 * KILL_GRACE_MS, giveUp);
   };
   const onAbort = () => {
     cancelled = true;
@@ -289,12 +302,12 @@ async function runChannel(
     );
   }
 
-  const closed = new Promise<void>((resolve) => channel.once('close', () => resolve()));
+  const closed = Promise.race([channelClosed, abandoned]);
   try {
-    const feeding = options.stdin ? pipeline(options.stdin, channel) : (channel.end(), Promise.resolve());
+    const feeding = options.stdin ? Promise.race([pipeline(options.stdin, channel), abandoned]) : (channel.end(), Promise.resolve());
     let draining: Promise<void>;
     if (options.stdout) {
-      draining = pipeline(channel, options.stdout);
+      draining = Promise.race([pipeline(channel, options.stdout), abandoned]);
     } else {
       channel.on('data', (chunk: Buffer) => {
         options.onStdout?.(chunk);
@@ -305,20 +318,31 @@ async function runChannel(
       });
       draining = closed;
     }
+    // A local write failing (disk full, say) ends the command: stop the remote side (which would otherwise
+    // block on a full window) and do not wait for a channel whose output nobody reads any more. (A failing
+    // stdin is different: the command may simply have exited early, and its exit status is still coming.)
+    if (options.stdout) {
+      draining.catch(() => {
+        stop();
+        giveUp();
+      });
+    }
     const [fed, ...rest] = await Promise.allSettled([feeding, draining, closed]);
     // A command may exit before reading all of stdin (tar -x stops at the end-of-archive blocks and ignores the
     // record padding); with an exit status in hand, a write cut short is not a failure.
-    const hasExited = exitCode !== null || exitSignal !== null;
+    const hasExited = exit.code !== null || exit.signal !== null;
     const outcome = hasExited ? rest : [fed, ...rest];
     const streamFailure = outcome.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (streamFailure && !cancelled && !timedOut) {
       channel.close();
-      throw streamFailure.reason;
+      // A stream cut short by a dropped connection: report the connection, the real cause.
+      throw connectionError() ?? streamFailure.reason;
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     timers.forEach(clearTimeout);
   }
+  const { code: exitCode, signal: exitSignal } = exit;
   if (exitCode === null && exitSignal === null && !cancelled && !timedOut) {
     const lost = connectionError();
     if (lost) throw lost;

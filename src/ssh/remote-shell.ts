@@ -3,8 +3,19 @@
 import type { Readable, Writable } from 'node:stream';
 
 export interface ExecOptions {
-  /** Aborting signals the remote command (TERM, then KILL after a grace period) and closes the channel. */
+  /**
+   * Aborting stops the remote command: through `stop` when given (TERM, then KILL after a grace period),
+   * else by closing the channel (the command then dies of SIGPIPE on its next write).
+   */
   signal?: AbortSignal;
+  /**
+   * How to stop this command on abort or timeout. Needed because neither closing the channel nor the SSH
+   * 'signal' request reliably reaches a command that writes nothing (ssh2 drops the request once stdin is
+   * closed, and sshd would signal it as the login user, not as root behind sudo).
+   */
+  stop?: (signal: 'TERM' | 'KILL') => Promise<void>;
+  /** Run outside the per-connection channel limit: for short control commands (such as `stop`) that must not queue behind what they stop. */
+  bypassChannelLimit?: boolean;
   /** Streamed to the command's stdin, then EOF. */
   stdin?: Readable;
   /** When given, stdout is piped here with backpressure instead of being captured. */

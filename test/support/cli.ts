@@ -22,3 +22,14 @@ export async function runBbrTs(args: string[], options: { env?: Record<string, s
   });
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** Starts the built binary without waiting, for tests that signal it while it runs. */
+export function startBbrTs(args: string[], options: { timeoutMs?: number } = {}) {
+  return execa('node', [BIN, ...args], {
+    reject: false,
+    cwd: REPO_ROOT,
+    env: { NO_COLOR: '1' },
+    timeout: options.timeoutMs ?? 120_000,
+    stdin: 'ignore',
+  });
+}

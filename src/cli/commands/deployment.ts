@@ -3,14 +3,20 @@ import type { Argv } from 'yargs';
 import { deploymentOptions, EXAMPLE_FLAGS } from '../options.js';
 import type { Runtime } from '../runtime.js';
 import { deploymentBackup } from './deployment-backup.js';
+import { deploymentBackupCleanup } from './deployment-backup-cleanup.js';
+import { deploymentDrill } from './deployment-drill.js';
 import { deploymentPreBackupCheck } from './deployment-pre-backup-check.js';
 import { deploymentRestore } from './deployment-restore.js';
+import { deploymentRestoreCleanup } from './deployment-restore-cleanup.js';
 import type { SetExitCode, Subcommand } from './types.js';
 
 const SUBCOMMANDS: Subcommand[] = [
   deploymentBackup,
   deploymentPreBackupCheck,
+  deploymentBackupCleanup,
   deploymentRestore,
+  deploymentRestoreCleanup,
+  deploymentDrill,
 ];
 
 export function deploymentMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {

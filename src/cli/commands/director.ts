@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { connectionFlags, connectionOptions } from '../options.js';
 import { runDirectorOperation, type DirectorFlags } from '../run-director.js';
 import type { Runtime } from '../runtime.js';
-import { backupWorkflow, preBackupCheckWorkflow, restoreWorkflow } from '../workflows.js';
+import { backupWorkflow, cleanupWorkflow, preBackupCheckWorkflow, restoreWorkflow } from '../workflows.js';
 import { RESTORE_DESCRIPTION } from './deployment-restore.js';
 import type { SetExitCode } from './types.js';
 
@@ -43,6 +43,12 @@ export function directorMode(y: Argv, runtime: Runtime, setExit: SetExitCode): A
           setExit(await runDirectorOperation(runtime, directorFlags(argv), 'pre-backup-check', preBackupCheckWorkflow()));
         },
       )
+      .command('backup-cleanup', 'After a failed backup: run post-backup-unlock everywhere and remove leftover remote artifacts; safe to repeat', (sub) => sub, async (argv) => {
+        setExit(await runDirectorOperation(runtime, directorFlags(argv), 'backup-cleanup', cleanupWorkflow('backup-cleanup')));
+      })
+      .command('restore-cleanup', 'After a failed restore: run post-restore-unlock everywhere and remove leftover remote artifacts; safe to repeat', (sub) => sub, async (argv) => {
+        setExit(await runDirectorOperation(runtime, directorFlags(argv), 'restore-cleanup', cleanupWorkflow('restore-cleanup')));
+      })
       .demandCommand(1, 'name a subcommand (see the list above)')
       .example(`$0 director ${EXAMPLE} backup -a /var/backups`, 'back up the director into /var/backups/10.0.0.6_<timestamp>/'),
   );

@@ -1,0 +1,71 @@
+// backup-cleanup and restore-cleanup (bbr-contract.md §3.5): after a run that died half-way, unlock every
+// job in reverse lock order and remove the remote artifact root everywhere. Safe to run any number of times.
+import { asRoot } from '../contract/as-root.js';
+import { REMOTE_ARTIFACT_ROOT } from '../contract/paths.js';
+import { CleanupPreviousError } from '../errors.js';
+import type { RunContext } from './context.js';
+import { LockLedger, unlockJobs } from './locking.js';
+import type { OpenDeployment } from './open-deployment.js';
+import { planScripts, type Direction, type ScriptPlan } from './plan.js';
+import { RunRecorder, type RunOutcome } from './recorder.js';
+import { runAll } from './run-waves.js';
+
+export interface CleanupOptions {
+  deploymentName: string;
+  /** Director mode matches lock order by job name only, as BBR does. */
+  withReleases: boolean;
+  /** The command itself, for hints when part of it failed. */
+  cleanupCommand: string;
+}
+
+/** Unlocks with BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL=false, then removes leftover remote artifact directories. */
+export function backupCleanup(ctx: RunContext, deployment: OpenDeployment, options: CleanupOptions): Promise<RunOutcome> {
+  return cleanUp(ctx, deployment, options, 'backup');
+}
+
+/** Runs post-restore-unlock one job at a time (BBR's serial restore executor), then removes leftovers. */
+export function restoreCleanup(ctx: RunContext, deployment: OpenDeployment, options: CleanupOptions): Promise<RunOutcome> {
+  return cleanUp({ ...ctx, parallelism: 1 }, deployment, options, 'restore');
+}
+
+async function cleanUp(ctx: RunContext, deployment: OpenDeployment, options: CleanupOptions, direction: Direction): Promise<RunOutcome> {
+  const rec = new RunRecorder(ctx);
+  let plan: ScriptPlan | undefined;
+  try {
+    plan = planScripts(deployment.jobs, direction, { withReleases: options.withReleases });
+  } catch (error) {
+    // A cyclic lock order gives no safe unlock order; still remove the leftovers below.
+    rec.fail(error);
+  }
+  if (plan) {
+    // We cannot know which jobs a dead run locked: treat every job as possibly locked (unlock scripts are
+    // idempotent by contract).
+    const ledger = new LockLedger();
+    plan.lockWaves.flat().forEach((job) => ledger.attempted.add(job));
+    const env: Record<string, string> = direction === 'backup' ? { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: 'false' } : {};
+    await unlockJobs(ctx, rec, plan, ledger, env, options.cleanupCommand);
+  }
+  await rec.phase('cleanup', deployment.instances.length, async () => {
+    const outcomes = await runAll(
+      deployment.instances,
+      async (instance) => {
+        const result = await instance.shell.exec(asRoot(instance.shell, ['rm', '-rf', REMOTE_ARTIFACT_ROOT]), { signal: ctx.forceSignal });
+        if (result.exitCode !== 0) throw new Error(result.stderrTail.trim() || `exit status ${result.exitCode ?? result.signal}`);
+      },
+      { parallelism: ctx.parallelism, signal: ctx.forceSignal },
+    );
+    for (const o of outcomes) {
+      if (o.error === undefined && o.started) continue;
+      const why = o.error instanceof Error ? o.error.message : 'not attempted (interrupted)';
+      rec.fail(
+        new CleanupPreviousError(`failed to remove ${REMOTE_ARTIFACT_ROOT} on instance ${o.item.target.name}: ${why}`, {
+          cause: o.error,
+          hint: `check the instance, then run \`${options.cleanupCommand}\` again (it is safe to repeat)`,
+        }),
+      );
+    }
+  });
+  // The first Ctrl-C does not stop a cleanup (it only unlocks and removes); only a forced stop cuts it short.
+  if (ctx.forceSignal.aborted) rec.noteCancelled();
+  return rec.outcome();
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { PreconditionError, VerificationError } from '../errors.js';
+import type { RunEvent } from '../report/events.js';
+import type { RunContext } from './context.js';
+import { drill, type DrillOptions } from './drill.js';
+import type { OpenDeployment } from './open-deployment.js';
+import type { RunOutcome } from './recorder.js';
+
+function context(events: RunEvent[]): RunContext {
+  return {
+    events: (e) => events.push(e),
+    signal: new AbortController().signal,
+    forceSignal: new AbortController().signal,
+    parallelism: 1,
+    scriptTimeoutMs: undefined,
+    bbrVersion: '0.0.0-test',
+  };
+}
+
+const deployment = {
+  instances: [{ target: { name: 'db/0' }, shell: {}, jobs: [] }],
+  jobs: [],
+  close() {},
+} as unknown as OpenDeployment;
+
+function options(overrides: Partial<DrillOptions>): DrillOptions {
+  return {
+    deploymentName: 'films',
+    artifactDir: '/backups/films_20260101T000000Z',
+    verifyCommand: 'true',
+    restore: async (): Promise<RunOutcome> => ({ failures: [], exitCode: 0 }),
+    ...overrides,
+  };
+}
+
+describe('drill', () => {
+  it('passes when restore succeeds and the local verification exits 0, reporting both timings', async () => {
+    const events: RunEvent[] = [];
+    const outcome = await drill(context(events), deployment, options({}));
+    expect(outcome.failures).toEqual([]);
+    expect(events.find((e) => e.type === 'drill-finished')).toMatchObject({ passed: true, verifiedOn: 'this machine', verifyExitCode: 0 });
+  });
+
+  it('fails with the verification output when the check does not hold', async () => {
+    const outcome = await drill(context([]), deployment, options({ verifyCommand: 'echo no such film; exit 3' }));
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.failures[0]).toBeInstanceOf(VerificationError);
+    expect(outcome.failures[0]!.message).toMatch(/exited with status 3 on this machine[\s\S]*no such film/);
+  });
+
+  it('refuses an unknown --verify-on instance before restoring', async () => {
+    let restored = false;
+    const outcome = await drill(context([]), deployment, options({ verifyOn: 'db/3', restore: async () => ((restored = true), { failures: [], exitCode: 0 }) }));
+    expect(restored).toBe(false);
+    expect(outcome.failures[0]!.message).toMatch(/no instance db\/3/);
+    expect(outcome.failures[0]!.hint).toMatch(/db\/0/);
+  });
+
+  it('says the artifact came from another deployment when restore finds structural differences', async () => {
+    const mismatch = new PreconditionError("deployment 'films' does not match the structure of the backup: the backup has instance orders/0, which the deployment does not have");
+    const outcome = await drill(context([]), deployment, options({
+      artifactDir: '/backups/shop_20260101T000000Z',
+      restore: async () => ({ failures: [mismatch], exitCode: 1 }),
+    }));
+    expect(outcome.failures[0]!.message).toMatch(/came from deployment 'shop', not from one shaped like 'films'/);
+    expect(outcome.failures[1]).toBe(mismatch);
+  });
+});

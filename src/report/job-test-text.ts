@@ -1,0 +1,31 @@
+// Renders a `bbr-ts job test` report for people: one line per check, grouped by kind, with the output of
+// every contract-run step (its last lines) and the next step for each problem.
+import type { CheckResult, CheckStatus, JobTestReport } from '../release-check/types.js';
+
+const LABEL: Record<CheckStatus, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP' };
+const OUTPUT_LINES = 10;
+
+export function formatJobTestReport(report: JobTestReport & { scratchDir?: string }): string {
+  const lines = [`job test of '${report.job}' (${report.jobDir})`];
+  for (const kind of ['lint', 'run'] as const) {
+    const checks = report.checks.filter((c) => c.kind === kind);
+    if (checks.length === 0) continue;
+    lines.push('', kind === 'lint' ? 'Lint:' : 'Contract run (scratch $BBR_ARTIFACT_DIRECTORY):');
+    for (const check of checks) lines.push(...formatCheck(check));
+  }
+  const count = (status: CheckStatus) => report.checks.filter((c) => c.status === status).length;
+  lines.push('', `${report.passed ? 'PASSED' : 'FAILED'}: ${count('pass')} passed, ${count('fail')} failed, ${count('warn')} warning(s), ${count('skip')} skipped`);
+  if (report.scratchDir) lines.push(`scratch folder kept at ${report.scratchDir}`);
+  return lines.join('\n') + '\n';
+}
+
+function formatCheck(check: CheckResult): string[] {
+  const lines = [`  ${LABEL[check.status]}  ${check.message}`];
+  const output = check.step?.output.trimEnd();
+  if (check.kind === 'run' && output) {
+    const tail = output.split('\n').slice(-OUTPUT_LINES);
+    lines.push('        output:', ...tail.map((line) => `          ${line}`));
+  }
+  if (check.hint && (check.status === 'fail' || check.status === 'warn')) lines.push(`        next step: ${check.hint}`);
+  return lines;
+}

@@ -1,0 +1,68 @@
+// Keeps the layering honest: each library has one home, and the pure and rendering layers stay apart from
+// the workflows. Reads import lines only; no dependency needed.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = path.resolve(import.meta.dirname, '..', '..', 'src');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(full);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [full] : [];
+  });
+}
+
+const files = sourceFiles(SRC).map((file) => ({
+  rel: path.relative(SRC, file),
+  imports: [...readFileSync(file, 'utf8').matchAll(/^import[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!),
+}));
+
+function importersOf(specifier: (s: string) => boolean): string[] {
+  return files.filter((f) => f.imports.some(specifier)).map((f) => f.rel).sort();
+}
+
+describe('architecture', () => {
+  it('only ssh/ imports ssh2', () => {
+    expect(importersOf((s) => s === 'ssh2')).toEqual(['ssh/connection.ts']);
+  });
+
+  it('only artifact/ imports tar-stream', () => {
+    const importers = importersOf((s) => s === 'tar-stream');
+    expect(importers.length).toBeGreaterThan(0);
+    expect(importers.filter((f) => !f.startsWith('artifact/'))).toEqual([]);
+  });
+
+  it('only cli/ imports yargs', () => {
+    const importers = importersOf((s) => s.startsWith('yargs'));
+    expect(importers.length).toBeGreaterThan(0);
+    expect(importers.filter((f) => !f.startsWith('cli/'))).toEqual([]);
+  });
+
+  it('order/ is pure: it imports nothing but itself and errors', () => {
+    const order = files.filter((f) => f.rel.startsWith('order/'));
+    for (const file of order) {
+      for (const spec of file.imports) expect(spec.startsWith('./') || spec === '../errors.js', `${file.rel} imports ${spec}`).toBe(true);
+    }
+  });
+
+  it('report/ never imports orchestrate/ or cli/ (it renders events, it does not run work)', () => {
+    const offenders = files
+      .filter((f) => f.rel.startsWith('report/'))
+      .filter((f) => f.imports.some((s) => s.includes('/orchestrate/') || s.includes('/cli/')));
+    expect(offenders.map((f) => f.rel)).toEqual([]);
+  });
+
+  it('orchestrate/ never imports cli/', () => {
+    const offenders = files.filter((f) => f.rel.startsWith('orchestrate/') && f.imports.some((s) => s.includes('/cli/')));
+    expect(offenders.map((f) => f.rel)).toEqual([]);
+  });
+
+  it('only main.ts touches process signals or the exit code', () => {
+    const offenders = sourceFiles(SRC)
+      .filter((file) => !file.endsWith('main.ts'))
+      .filter((file) => /process\.(on\(['"]SIG|exitCode|exit\()/.test(readFileSync(file, 'utf8')));
+    expect(offenders.map((f) => path.relative(SRC, f))).toEqual([]);
+  });
+});
