@@ -9,7 +9,7 @@ import { ArtifactError, BackupError, DrainError, PreconditionError, type BbrErro
 import type { RunContext } from './context.js';
 import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
-import { artifactFileName, planScripts, type ScriptPlan } from './plan.js';
+import { artifactFileName, tryPlanScripts, type ScriptPlan } from './plan.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
 import { findLeftoverArtifactDirs, removeRemoteArtifacts } from './remote-artifacts.js';
 import { runAll } from './run-waves.js';
@@ -41,13 +41,8 @@ export async function checkBackupable(
     );
   }
   failures.push(...findLeftoverArtifactDirs(deployment.instances, { cleanupCommand: options.cleanupCommand }));
-  let plan: ScriptPlan | undefined;
-  try {
-    plan = planScripts(deployment.jobs, 'backup', { withReleases: options.withReleases });
-  } catch (error) {
-    failures.push(error as BbrError);
-  }
-  return { plan, failures };
+  const planned = tryPlanScripts(deployment.jobs, 'backup', { withReleases: options.withReleases });
+  return { plan: planned.plan, failures: [...failures, ...planned.failures] };
 }
 
 export async function backup(ctx: RunContext, deployment: OpenDeployment, options: BackupOptions): Promise<RunOutcome> {

@@ -6,7 +6,7 @@ import { CleanupPreviousError } from '../errors.js';
 import type { RunContext } from './context.js';
 import { LockLedger, unlockJobs } from './locking.js';
 import type { OpenDeployment } from './open-deployment.js';
-import { planScripts, type Direction, type ScriptPlan } from './plan.js';
+import { tryPlanScripts, type Direction } from './plan.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
 import { runAll } from './run-waves.js';
 
@@ -30,13 +30,9 @@ export function restoreCleanup(ctx: RunContext, deployment: OpenDeployment, opti
 
 async function cleanUp(ctx: RunContext, deployment: OpenDeployment, options: CleanupOptions, direction: Direction): Promise<RunOutcome> {
   const rec = new RunRecorder(ctx);
-  let plan: ScriptPlan | undefined;
-  try {
-    plan = planScripts(deployment.jobs, direction, { withReleases: options.withReleases });
-  } catch (error) {
-    // A cyclic lock order gives no safe unlock order; still remove the leftovers below.
-    rec.fail(error);
-  }
+  // A cyclic lock order gives no safe unlock order; it is reported and the leftovers are still removed below.
+  const { plan, failures } = tryPlanScripts(deployment.jobs, direction, { withReleases: options.withReleases });
+  failures.forEach((f) => rec.fail(f));
   if (plan) {
     // We cannot know which jobs a dead run locked: treat every job as possibly locked (unlock scripts are
     // idempotent by contract).

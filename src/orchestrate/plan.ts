@@ -1,6 +1,7 @@
 // Pure planning: lock waves, unlock waves and artifact names are decided here, before any script runs,
 // so `--dry-run` can print exactly what a run would do.
 import type { ScriptName } from '../contract/paths.js';
+import { BbrError } from '../errors.js';
 import { orderLockWaves, reverseWaves } from '../order/index.js';
 import type { Operation, PlanDescription, PlannedJob } from '../report/events.js';
 import type { DeployedJob } from './open-deployment.js';
@@ -46,6 +47,20 @@ export function planScripts(jobs: readonly DeployedJob[], direction: Direction, 
     mainJobs: jobs.filter((job) => job.scripts.has(mainScript)),
     unlockWaves: reverseWaves(waves).map(having(unlockScript)).filter(nonEmpty),
   };
+}
+
+/** planScripts for the check steps: a cyclic lock order becomes a failure to report with the others. */
+export function tryPlanScripts(
+  jobs: readonly DeployedJob[],
+  direction: Direction,
+  options: { withReleases: boolean },
+): { plan?: ScriptPlan; failures: BbrError[] } {
+  try {
+    return { plan: planScripts(jobs, direction, options), failures: [] };
+  } catch (error) {
+    if (error instanceof BbrError) return { failures: [error] };
+    throw error;
+  }
 }
 
 /** `<group>-<index>-<job>.tar`, BBR's artifact file name (bbr-contract.md §4.1). */

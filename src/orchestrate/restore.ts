@@ -10,7 +10,7 @@ import type { RemoteShell } from '../ssh/index.js';
 import type { RunContext } from './context.js';
 import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
-import { artifactFileName, planScripts, type ScriptPlan } from './plan.js';
+import { artifactFileName, tryPlanScripts, type ScriptPlan } from './plan.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
 import { findLeftoverArtifactDirs, removeRemoteArtifacts } from './remote-artifacts.js';
 import { findRestoreMismatches } from './restore-topology.js';
@@ -38,13 +38,8 @@ export async function checkRestorable(
     jobs: deployment.jobs,
   });
   failures.push(...findLeftoverArtifactDirs(deployment.instances, { cleanupCommand: options.cleanupCommand }));
-  let plan: ScriptPlan | undefined;
-  try {
-    plan = planScripts(deployment.jobs, 'restore', { withReleases: options.withReleases });
-  } catch (error) {
-    failures.push(error as BbrError);
-  }
-  return { plan, failures };
+  const planned = tryPlanScripts(deployment.jobs, 'restore', { withReleases: options.withReleases });
+  return { plan: planned.plan, failures: [...failures, ...planned.failures] };
 }
 
 export async function restore(ctx: RunContext, deployment: OpenDeployment, options: RestoreOptions): Promise<RunOutcome> {
