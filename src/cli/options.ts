@@ -13,6 +13,9 @@ export const EXAMPLE_FLAGS = '--manifest deploy.yml --username vcap --private-ke
 
 export function connectionOptions<T>(y: Argv<T>) {
   return y
+    // BBR_TS_<FLAG> environment variables, scoped to the modes that connect: set globally, a BBR_TS_MANIFEST
+    // exported for `deployment` would be an unknown argument to `artifact verify` or `job test`.
+    .env('BBR_TS')
     .option('username', { alias: 'u', type: 'string', demandOption: true, describe: 'SSH user on the instances; scripts run through `sudo -n` unless it is root', group: 'Connection:' })
     .option('private-key-path', { alias: 'key', type: 'string', demandOption: true, describe: 'SSH private key file (OpenSSH or PEM; RSA, ECDSA or Ed25519)', group: 'Connection:' })
     .option('known-hosts', { type: 'string', default: DEFAULT_KNOWN_HOSTS, describe: 'known_hosts file the instances\' host keys are checked against; unknown or changed keys are refused', group: 'Connection:' })

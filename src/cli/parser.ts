@@ -33,7 +33,6 @@ export async function runCli(argv: string[], cli: CliRuntime): Promise<number> {
   let parser = yargs(argv)
     .scriptName('bbr-ts')
     .usage('$0 <mode> [mode flags] <subcommand> [subcommand flags]\n\nBack up and restore BOSH-style deployments over SSH, running the BBR job script contract.')
-    .env('BBR_TS')
     // A flag given twice takes the last value, as in most CLIs (yargs would otherwise make an array).
     .parserConfiguration({ 'duplicate-arguments-array': false });
   parser = outputOptions(parser).middleware((args) => {

@@ -88,4 +88,8 @@ it('runs the example walkthrough', async () => {
   ]);
   const summary = JSON.parse(await readFile(path.join(work, 'backups', 'last-run.json'), 'utf8'));
   expect(summary).toMatchObject({ status: 'succeeded', exitCode: 0 });
+  // The restore half of the walkthrough: verify, show, restore of lost data, a drill and a cleanup.
+  expect(result.stdout).toMatch(/users\.csv is back/);
+  expect(result.stdout).toMatch(/drill PASSED/);
+  expect(result.stdout).toMatch(/restore-cleanup|backup-cleanup/);
 });
