@@ -31,7 +31,8 @@ export function createLiveView(stream: Writable & { columns?: number }, options:
   // showCursor: hiding it would write escape codes to stderr, which may be a log file.
   const update = createLogUpdate(sized as unknown as NodeJS.WriteStream, { showCursor: true });
   const state = new LiveState();
-  const paint = (format: Parameters<typeof styleText>[0], text: string) => (options.color ? styleText(format, text) : text);
+  // Colour is decided once (a terminal, no NO_COLOR); styleText's own check would also drop it whenever CI is set.
+  const paint = (format: Parameters<typeof styleText>[0], text: string) => (options.color ? styleText(format, text, { validateStream: false }) : text);
   let timer: NodeJS.Timeout | undefined;
   let active = false;
   const shown = new WeakSet<object>();

@@ -7,7 +7,8 @@ import { hasJobActivity, type RunSummary } from './summary.js';
 export const LONGEST_LOCK_MARK = '<= longest lock';
 
 export function formatSummaryTable(summary: RunSummary, options: { color?: boolean } = {}): string {
-  const paint = (format: Parameters<typeof styleText>[0], text: string) => (options.color ? styleText(format, text) : text);
+  // Colour is decided once (a terminal, no NO_COLOR); styleText's own check would also drop it whenever CI is set.
+  const paint = (format: Parameters<typeof styleText>[0], text: string) => (options.color ? styleText(format, text, { validateStream: false }) : text);
   const lines: string[] = [];
   const what = `${summary.operation ?? 'run'}${summary.dryRun ? ' (dry run)' : ''}${summary.deployment ? ` of '${summary.deployment}'` : ''}`;
   const verdict = summary.status === 'succeeded' ? paint('green', 'succeeded') : paint(['red', 'bold'], `FAILED (exit code ${summary.exitCode})`);
