@@ -13,6 +13,7 @@ import { artifactFileName, tryPlanScripts, type ScriptPlan } from './plan.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
 import { findLeftoverArtifactDirs, removeRemoteArtifacts } from './remote-artifacts.js';
 import { runAll } from './run-waves.js';
+import { reportTransfer } from './transfer-events.js';
 
 export interface BackupOptions {
   deploymentName: string;
@@ -85,29 +86,19 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
         plan.mainJobs,
         async (job) => {
           const file = artifactFileName(job);
-          const started = Date.now();
           const remoteDir = remoteArtifactDir(job.name);
-          const totalBytes = await remoteSizeBytes(job.shell, remoteDir, ctx.signal);
-          ctx.events({ type: 'transfer-started', instance: job.instance, job: job.name, file, totalBytes });
+          const transfer = reportTransfer(ctx, job, file, await remoteSizeBytes(job.shell, remoteDir, ctx.signal));
           const result = await drainArtifact(job.shell, {
             job: job.name,
             remoteDir,
             localFile: directory.filePath(file),
             signal: ctx.signal,
-            onProgress: (bytes) => ctx.events({ type: 'transfer-progress', instance: job.instance, job: job.name, bytes, totalBytes }),
+            onProgress: transfer.progress,
           });
           drained.push({ job, checksums: result.checksums });
           // The drained copy is verified; free the instance's disk now rather than at the end.
           await job.shell.exec(asRoot(job.shell, ['rm', '-rf', remoteDir]), { signal: ctx.forceSignal });
-          ctx.events({
-            type: 'transfer-finished',
-            instance: job.instance,
-            job: job.name,
-            file,
-            bytes: result.tarBytes,
-            files: result.fileCount,
-            durationMs: Date.now() - started,
-          });
+          transfer.finished(result);
         },
         { parallelism: ctx.parallelism, signal: ctx.signal },
       );

@@ -1,6 +1,7 @@
 // The restore workflow (bbr-contract.md §3.4): the artifact was verified before connecting; here come the
 // restorable check, upload with checksums, pre-restore-lock, restore, post-restore-unlock (always, once a lock
 // was attempted), and removal of the remote artifact directories.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackupMetadata } from '../artifact/metadata-file.js';
 import { uploadArtifact } from '../artifact/upload.js';
@@ -15,6 +16,7 @@ import { RunRecorder, type RunOutcome } from './recorder.js';
 import { findLeftoverArtifactDirs, removeRemoteArtifacts } from './remote-artifacts.js';
 import { findRestoreMismatches } from './restore-topology.js';
 import { runAll } from './run-waves.js';
+import { reportTransfer } from './transfer-events.js';
 
 export interface RestoreOptions {
   deploymentName: string;
@@ -91,8 +93,8 @@ async function uploadArtifacts(
         const file = artifactFileName(job);
         const expected = checksumsOf(options.metadata, job);
         const localFile = path.join(options.artifactDir, file);
-        const started = Date.now();
-        ctx.events({ type: 'transfer-started', instance: job.instance, job: job.name, file });
+        // The local tar's size gives the live view an ETA for the upload.
+        const transfer = reportTransfer(ctx, job, file, (await stat(localFile)).size);
         touched.add(job.shell);
         const result = await uploadArtifact(job.shell, {
           job: job.name,
@@ -100,17 +102,9 @@ async function uploadArtifacts(
           remoteDir: remoteArtifactDir(job.name),
           expected,
           signal: ctx.signal,
-          onProgress: (bytes) => ctx.events({ type: 'transfer-progress', instance: job.instance, job: job.name, bytes }),
+          onProgress: transfer.progress,
         });
-        ctx.events({
-          type: 'transfer-finished',
-          instance: job.instance,
-          job: job.name,
-          file,
-          bytes: result.tarBytes,
-          files: result.fileCount,
-          durationMs: Date.now() - started,
-        });
+        transfer.finished(result);
       },
       { parallelism: ctx.parallelism, signal: ctx.signal },
     );
