@@ -19,4 +19,9 @@ mkdir -p /run/sshd
 
 npm ci --no-audit --no-fund
 npm run build
-npx vitest run "$@"
+results=.vitest-results.json
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+# One plain closing line that any CI reads the same way.
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "$results" || true
+exit $status
