@@ -11,7 +11,7 @@ import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
 import { artifactFileName, tryPlanScripts, type ScriptPlan } from './plan.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
-import { findLeftoverArtifactDirs, removeRemoteArtifacts } from './remote-artifacts.js';
+import { cleanUpTouchedInstances, findLeftoverArtifactDirs } from './remote-artifacts.js';
 import { runAll } from './run-waves.js';
 import { reportTransfer } from './transfer-events.js';
 
@@ -107,14 +107,7 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
     });
   }
 
-  await rec.phase('cleanup', touched.size, async () => {
-    const failures = await removeRemoteArtifacts([...touched], {
-      parallelism: ctx.parallelism,
-      signal: ctx.forceSignal,
-      cleanupCommand: options.cleanupCommand,
-    });
-    failures.forEach((f) => rec.fail(f));
-  });
+  await cleanUpTouchedInstances(ctx, rec, touched, options.cleanupCommand);
 
   const metadata: BackupMetadata = {
     instances: groupArtifacts(deployment, drained),

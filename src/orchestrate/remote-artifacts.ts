@@ -4,6 +4,8 @@ import { asRoot } from '../contract/as-root.js';
 import { REMOTE_ARTIFACT_ROOT } from '../contract/paths.js';
 import { CleanupError, PreconditionError, type BbrError } from '../errors.js';
 import type { RemoteShell } from '../ssh/index.js';
+import type { RunContext } from './context.js';
+import type { RunRecorder } from './recorder.js';
 import { runAll } from './run-waves.js';
 
 /** One PreconditionError per instance that still has the directory (discovery looked for it). */
@@ -43,4 +45,20 @@ export async function removeRemoteArtifacts(
           hint: `run \`${options.cleanupCommand}\` once the instance is reachable`,
         }),
     );
+}
+
+/**
+ * The cleanup phase that ends backup and restore: removes the remote artifact root on every instance the run
+ * touched, under the force signal (an interrupted run still cleans up), and records each failure (exit bit 16).
+ */
+export async function cleanUpTouchedInstances(
+  ctx: RunContext,
+  rec: RunRecorder,
+  touched: ReadonlySet<RemoteShell>,
+  cleanupCommand: string,
+): Promise<void> {
+  await rec.phase('cleanup', touched.size, async () => {
+    const failures = await removeRemoteArtifacts([...touched], { parallelism: ctx.parallelism, signal: ctx.forceSignal, cleanupCommand });
+    failures.forEach((f) => rec.fail(f));
+  });
 }

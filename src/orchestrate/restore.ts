@@ -13,7 +13,7 @@ import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
 import { artifactFileName, tryPlanScripts, type ScriptPlan } from './plan.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
-import { findLeftoverArtifactDirs, removeRemoteArtifacts } from './remote-artifacts.js';
+import { cleanUpTouchedInstances, findLeftoverArtifactDirs } from './remote-artifacts.js';
 import { findRestoreMismatches } from './restore-topology.js';
 import { runAll } from './run-waves.js';
 import { reportTransfer } from './transfer-events.js';
@@ -68,14 +68,7 @@ export async function restore(ctx: RunContext, deployment: OpenDeployment, optio
   }
   if (ctx.signal.aborted) rec.noteCancelled();
 
-  await rec.phase('cleanup', touched.size, async () => {
-    const failures = await removeRemoteArtifacts([...touched], {
-      parallelism: ctx.parallelism,
-      signal: ctx.forceSignal,
-      cleanupCommand: options.cleanupCommand,
-    });
-    failures.forEach((f) => rec.fail(f));
-  });
+  await cleanUpTouchedInstances(ctx, rec, touched, options.cleanupCommand);
   return rec.outcome();
 }
 
