@@ -16,7 +16,8 @@ function describe(event: RunEvent): string | undefined {
     case 'run-started':
       return `${event.operation}${event.dryRun ? ' (dry run)' : ''} of deployment '${event.deployment}' started (${event.instances} instance(s), run ${event.runId})`;
     case 'phase-started':
-      return `${event.phase}: started${event.jobs === undefined ? '' : ` (${event.jobs} job(s))`}`;
+      // connect and cleanup work per instance; the other phases per job.
+      return `${event.phase}: started${event.jobs === undefined ? '' : ` (${event.jobs} ${event.phase === 'connect' || event.phase === 'cleanup' ? 'instance(s)' : 'job(s)'})`}`;
     case 'phase-finished':
       return `${event.phase}: finished in ${seconds(event.durationMs)}${event.failures ? `, ${event.failures} failure(s)` : ''}`;
     case 'instance-connected':

@@ -56,6 +56,7 @@ describe('non-TTY output', () => {
       'web/1 web-server: was locked for Ns',
       'drain: started (3 job(s))',
       'database/0 database: database-0-database.tar transferred, 1.0 MiB in 4 file(s), Ns',
+      'cleanup: started (3 instance(s))',
       'cleanup: finished in Ns',
     ];
     let at = -1;
