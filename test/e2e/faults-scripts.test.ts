@@ -184,7 +184,7 @@ describe('names from instances never reach a shell unquoted', () => {
       const result = await backup(target);
       expect(result.stderr).toBe('');
       expect(result.exitCode).toBe(0);
-      for (const dir of ['/tmp', os.homedir(), '/', REPO_ROOT, instance.dir]) expect(existsSync(path.join(dir, marker)), dir).toBe(false);
+      for (const dir of ['/tmp', os.tmpdir(), os.homedir(), '/', REPO_ROOT, instance.dir]) expect(existsSync(path.join(dir, marker)), dir).toBe(false);
       const [dir] = await readdir(target);
       expect(await readdir(path.join(target, dir!))).toContain(`web-0-${evil}.tar`);
     } finally {
