@@ -6,26 +6,17 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Fleet } from '../../fixtures/fleet/fleet.mjs';
 import { runBbrTs } from '../support/cli.js';
-import { startExampleFleet } from '../support/deployments.js';
+import { useExampleFleet } from '../support/deployments.js';
 
 let fleet: Fleet;
 let manifest: string;
 let flags: string[];
 
-beforeAll(async () => {
-  ({ fleet, manifest, flags } = await startExampleFleet('127.0.2'));
-});
-afterAll(async () => {
-  await fleet?.stop();
-});
-beforeEach(async () => {
-  await fleet.clearEvents();
-  await fleet.clearFaults();
-});
+useExampleFleet('127.0.2', (started) => ({ fleet, manifest, flags } = started));
 
 async function artifactsDir(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'bbr-ts-artifacts-'));

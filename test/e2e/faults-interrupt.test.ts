@@ -1,30 +1,20 @@
 // Issue 4, faults that stop a run half-way, against real sshd instances (127.0.14.21-23): the operator's
 // Ctrl-C while a backup script sleeps, a script that outlives --script-timeout, an instance that dies mid-drain.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Fleet } from '../../fixtures/fleet/fleet.mjs';
 import { runBbrTs, startBbrTs } from '../support/cli.js';
-import { startExampleFleet } from '../support/deployments.js';
+import { tempArtifactsDir, useExampleFleet } from '../support/deployments.js';
 import { pidsRunning, waitForEvent, waitForFileSize } from '../support/faults.js';
 
 let fleet: Fleet;
 let flags: string[];
 
-beforeAll(async () => {
-  ({ fleet, flags } = await startExampleFleet('127.0.14'));
-});
-afterAll(async () => {
-  await fleet?.stop();
-});
-beforeEach(async () => {
-  await fleet.clearEvents();
-  await fleet.clearFaults();
-});
+useExampleFleet('127.0.14', (started) => ({ fleet, flags } = started));
 
-const artifactsDir = () => mkdtemp(path.join(os.tmpdir(), 'bbr-ts-faults-'));
+const artifactsDir = () => tempArtifactsDir('bbr-ts-faults-');
 
 /** Every instance ran post-backup-unlock with successful=false and holds no lock file. */
 async function expectUnlockedAfterFailure(): Promise<void> {

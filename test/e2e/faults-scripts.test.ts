@@ -3,32 +3,25 @@
 // half-done looks complete; backup-cleanup clears leftovers; names from instances never reach a shell unquoted.
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Fleet } from '../../fixtures/fleet/fleet.mjs';
 import { REPO_ROOT, runBbrTs, type CliResult } from '../support/cli.js';
-import { startExampleFleet } from '../support/deployments.js';
+import { tempArtifactsDir, useExampleFleet } from '../support/deployments.js';
 import { scriptsRun } from '../support/faults.js';
 
 let fleet: Fleet;
 let flags: string[];
 let privateKey: string;
 
-beforeAll(async () => {
-  ({ fleet, flags } = await startExampleFleet('127.0.4'));
+useExampleFleet('127.0.4', async (started) => {
+  ({ fleet, flags } = started);
   privateKey = await readFile(fleet.privateKeyPath, 'utf8');
 });
-afterAll(async () => {
-  await fleet?.stop();
-});
-beforeEach(async () => {
-  await fleet.clearEvents();
-  await fleet.clearFaults();
-});
 
-const artifactsDir = () => mkdtemp(path.join(os.tmpdir(), 'bbr-ts-faults-'));
+const artifactsDir = () => tempArtifactsDir('bbr-ts-faults-');
 
 async function backup(target: string, ...extra: string[]): Promise<CliResult> {
   const result = await runBbrTs(['deployment', ...flags, ...extra, 'backup', '-a', target]);

@@ -4,25 +4,16 @@
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Fleet } from '../../fixtures/fleet/fleet.mjs';
 import { runBbrTs } from '../support/cli.js';
-import { startExampleFleet } from '../support/deployments.js';
+import { useExampleFleet } from '../support/deployments.js';
 
 let fleet: Fleet;
 let manifest: string;
 let flags: string[];
 
-beforeAll(async () => {
-  ({ fleet, manifest, flags } = await startExampleFleet('127.0.7'));
-});
-afterAll(async () => {
-  await fleet?.stop();
-});
-beforeEach(async () => {
-  await fleet.clearEvents();
-  await fleet.clearFaults();
-});
+useExampleFleet('127.0.7', (started) => ({ fleet, manifest, flags } = started));
 
 const tmp = (prefix: string) => mkdtemp(path.join(os.tmpdir(), `bbr-ts-${prefix}-`));
 

@@ -6,25 +6,16 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Fleet } from '../../fixtures/fleet/fleet.mjs';
 import { buildBbrArtifact, BBR_ARTIFACT_FIXTURE, treeHashes } from '../support/artifacts.js';
 import { runBbrTs } from '../support/cli.js';
-import { startExampleFleet } from '../support/deployments.js';
+import { useExampleFleet } from '../support/deployments.js';
 
 let fleet: Fleet;
 let flags: string[];
 
-beforeAll(async () => {
-  ({ fleet, flags } = await startExampleFleet('127.0.3'));
-});
-afterAll(async () => {
-  await fleet?.stop();
-});
-beforeEach(async () => {
-  await fleet.clearEvents();
-  await fleet.clearFaults();
-});
+useExampleFleet('127.0.3', (started) => ({ fleet, flags } = started));
 
 const storeOf = (instance: string, job: string) => path.join(fleet.instance(instance).dir, 'store', job);
 const jobOf = (instance: string) => fleet.instance(instance).jobs[0]!;

@@ -2,6 +2,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startFleet, type Fleet } from '../../fixtures/fleet/fleet.mjs';
 import { REPO_ROOT } from './cli.js';
 
@@ -42,4 +43,29 @@ export function fleetFlags(fleet: Fleet, manifest: string): string[] {
     '--known-hosts', fleet.knownHostsPath,
     '--ssh-port', String(fleet.port),
   ];
+}
+
+/**
+ * The lifecycle most e2e files share: start the example fleet once for the file (handing it to `onStart`),
+ * give every test clean event logs and no faults, stop the fleet at the end.
+ */
+export function useExampleFleet(subnet: string, onStart: (started: ExampleFleet) => unknown): void {
+  let fleet: Fleet | undefined;
+  beforeAll(async () => {
+    const started = await startExampleFleet(subnet);
+    fleet = started.fleet;
+    await onStart(started);
+  });
+  afterAll(async () => {
+    await fleet?.stop();
+  });
+  beforeEach(async () => {
+    await fleet!.clearEvents();
+    await fleet!.clearFaults();
+  });
+}
+
+/** A fresh local folder for artifacts (under the run's TMPDIR, removed with it). */
+export function tempArtifactsDir(prefix = 'bbr-ts-artifacts-'): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), prefix));
 }
