@@ -1,36 +1,68 @@
-// Runs a long remote command (a job script) in its own process group and records the group id on the
-// instance, so that cancelling or timing it out kills the whole group as root over a second channel:
-// `sleep 600` in a script must not outlive bbr-ts's decision to stop it.
+// Runs a long remote command (a job script, a tar) in its own process group, marked by an exported id, so
+// that cancelling or timing it out kills the whole group as root over a second channel: `sleep 600` in a
+// script must not outlive bbr-ts's decision to stop it.
+//
+// Every process a command spawns costs an sshd-sized slice of a fan-out wave (100 instances may share a few
+// cores in a test fleet), so the wrapper is one `sh` that exports and execs: no pgid file, no `env`, no `rm`.
+// The group is found only when it must be stopped, by the id in its processes' environment.
 import { randomUUID } from 'node:crypto';
-import type { RemoteShell } from '../ssh/index.js';
+import { quoteShellArg, type RemoteShell } from '../ssh/index.js';
 import { asRoot, asRootShell } from './as-root.js';
 
-export const PGID_DIR = '/var/vcap/sys/run/bbr-ts';
+/** Exported into every command bbr-ts runs in a group; `stop` finds the group by it. */
+export const COMMAND_ID_VARIABLE = 'BBR_TS_COMMAND_ID';
 
-// $1 is the pgid file, the rest is the command. Runs under `setsid -w`, so $$ is the new group's id. The file
-// is removed when the command ends normally; the exit status is passed through.
-const WRAPPER = '{ mkdir -p "${1%/*}" && echo $$ >"$1"; } 2>/dev/null; f=$1; shift; "$@"; s=$?; rm -f "$f"; exit $s';
-// $1 is the pgid file, $2 the signal name. Nothing to do when the file is gone (the command already ended).
-const KILL_GROUP = 'pg=$(cat "$1" 2>/dev/null) || exit 0; case "$pg" in ""|*[!0-9]*) exit 0;; esac; kill -s "$2" -- "-$pg" 2>/dev/null; [ "$2" = KILL ] && rm -f "$1"; exit 0';
+// $1 is the signal name, $2 the command id. Finds every process carrying the id, signals each process group
+// once (a script that traps TERM gets it once), and succeeds when there is nothing left to stop.
+const KILL_GROUP = [
+  'sig=$1; id=$2; seen=" "',
+  `for f in $(grep -lzxF "${COMMAND_ID_VARIABLE}=$id" /proc/[0-9]*/environ 2>/dev/null); do`,
+  '  p=${f#/proc/}; p=${p%/environ}',
+  '  s=$(cat "/proc/$p/stat" 2>/dev/null) || continue',
+  // Fields after the command name (which may hold spaces and parentheses): state, ppid, pgrp.
+  '  s=${s##*) }; set -- $s',
+  '  case "$seen" in *" $3 "*) continue;; esac',
+  '  seen="$seen$3 "',
+  '  kill -s "$sig" -- "-$3" 2>/dev/null',
+  'done',
+  'exit 0',
+].join('\n');
+
+export interface GroupCommandOptions {
+  /** Exported for the command (the script contract's BBR_* variables). */
+  env?: Readonly<Record<string, string>>;
+  /** Created (`mkdir -p`) right before the command, in the same remote process: one channel, not two. */
+  createDirectory?: string;
+}
 
 export interface GroupCommand {
-  /** The command line to exec (argv quoted, run as root). */
+  /** The command line to exec (run as root). */
   command: string;
   /** Signals every process of the command's group; safe to call when it has already ended. */
   stop: (signal: 'TERM' | 'KILL') => Promise<void>;
-  /** Removes the pgid file left behind when the group was killed. */
-  forget: () => Promise<void>;
 }
 
-export function groupCommand(shell: RemoteShell, argv: readonly string[]): GroupCommand {
-  const pgidFile = `${PGID_DIR}/${randomUUID()}.pgid`;
-  const control = (program: string, args: string[]) =>
-    shell
-      .exec(asRootShell(shell, program, args), { bypassChannelLimit: true, timeoutMs: 30_000 })
-      .then(() => undefined);
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The `sh -c` program: export the id and the environment, create the directory, then become the command. */
+export function wrapperProgram(options: GroupCommandOptions = {}): string {
+  const exports = Object.entries(options.env ?? {}).map(([name, value]) => {
+    if (!ENV_NAME.test(name)) throw new Error(`invalid environment variable name: ${name}`);
+    return `export ${name}=${quoteShellArg(value)}`;
+  });
+  const mkdir = options.createDirectory === undefined ? [] : [`mkdir -p -- ${quoteShellArg(options.createDirectory)} || exit`];
+  return [`export ${COMMAND_ID_VARIABLE}="$1"`, ...exports, ...mkdir, 'shift', 'exec "$@"'].join('\n');
+}
+
+export function groupCommand(shell: RemoteShell, argv: readonly string[], options: GroupCommandOptions = {}): GroupCommand {
+  const id = randomUUID();
   return {
-    command: asRoot(shell, ['setsid', '-w', 'sh', '-c', WRAPPER, 'bbr-ts-run', pgidFile, ...argv]),
-    stop: (signal) => control(KILL_GROUP, [pgidFile, signal]),
-    forget: () => control('rm -f "$1"', [pgidFile]),
+    // `setsid -w` starts a new process group led by the `sh` (which then execs the command) and passes its
+    // exit status through.
+    command: asRoot(shell, ['setsid', '-w', 'sh', '-c', wrapperProgram(options), 'bbr-ts-run', id, ...argv]),
+    stop: (signal) =>
+      shell
+        .exec(asRootShell(shell, KILL_GROUP, [signal, id]), { bypassChannelLimit: true, timeoutMs: 30_000 })
+        .then(() => undefined),
   };
 }

@@ -1,7 +1,7 @@
 // Runs one job script on an instance with the contract's environment, quoted; a failure becomes a
 // ScriptError carrying instance, job, script, exit status and the tail of stderr.
 import { ScriptError } from '../errors.js';
-import { lastLines, withEnv, type RemoteShell } from '../ssh/index.js';
+import { lastLines, type RemoteShell } from '../ssh/index.js';
 import { groupCommand } from './process-group.js';
 import { scriptPath, type ScriptName } from './paths.js';
 
@@ -18,14 +18,10 @@ export interface RunScriptOptions {
 
 export const STDERR_TAIL_LINES = 20;
 
-// `sh -c` program: $1 is the directory, the rest is the script's argv (which then replaces the shell).
-const MKDIR_THEN_EXEC = 'mkdir -p -- "$1" && shift && exec "$@"';
-
 /** Runs the script; resolves with its stdout, rejects with ScriptError on any failure. */
 export async function runScript(shell: RemoteShell, options: RunScriptOptions): Promise<string> {
   const script = scriptPath(options.job, options.script);
-  const argv = options.createDirectory === undefined ? [script] : ['sh', '-c', MKDIR_THEN_EXEC, 'sh', options.createDirectory, script];
-  const group = groupCommand(shell, withEnv(options.env ?? {}, argv));
+  const group = groupCommand(shell, [script], { env: options.env, createDirectory: options.createDirectory });
   const result = await shell.exec(group.command, {
     signal: options.signal,
     timeoutMs: options.timeoutMs,
@@ -34,7 +30,6 @@ export async function runScript(shell: RemoteShell, options: RunScriptOptions): 
     onStderr: (chunk) => options.onOutput?.('stderr', chunk),
   });
   if (result.exitCode === 0 && !result.timedOut && !result.cancelled) return result.stdout;
-  if (result.timedOut || result.cancelled) await group.forget().catch(() => undefined);
   throw new ScriptError({
     instance: shell.instance,
     job: options.job,

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { quoteShellArg, shellCommand, withEnv } from './quote.js';
+import { quoteShellArg, shellCommand } from './quote.js';
 
 // Runs the quoted line through a real /bin/sh and returns what printf saw, so quoting is proven, not assumed.
 function echoThroughShell(words: string[]): string[] {
@@ -21,21 +21,5 @@ describe('quoteShellArg', () => {
   it('survives hostile values in a real shell', () => {
     const hostile = ["a b", "it's", '$(touch /tmp/pwned)', '`id`', 'x; rm -rf /', '"q"', '\\', 'new\nline', '*'];
     expect(echoThroughShell(hostile)).toEqual(hostile);
-  });
-});
-
-describe('withEnv', () => {
-  it('prefixes env assignments that a real shell passes through intact', () => {
-    const argv = withEnv({ BBR_ARTIFACT_DIRECTORY: "/var/vcap/store/bbr-backup/my job's/" }, [
-      'sh',
-      '-c',
-      'printf %s "$BBR_ARTIFACT_DIRECTORY"',
-    ]);
-    const out = execFileSync('/bin/sh', ['-c', shellCommand(argv)]).toString();
-    expect(out).toBe("/var/vcap/store/bbr-backup/my job's/");
-  });
-
-  it('rejects names that are not variable names', () => {
-    expect(() => withEnv({ 'A;B': 'x' }, ['true'])).toThrow(/invalid environment variable name/);
   });
 });

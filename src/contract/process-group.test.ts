@@ -1,0 +1,112 @@
+// The wrapper and the stop program are shell text; run them through a real local sh and setsid (no SSH), so
+// quoting, the exported environment, the process group and stopping it are proven rather than assumed.
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ExecResult, RemoteShell } from '../ssh/index.js';
+import { COMMAND_ID_VARIABLE, groupCommand } from './process-group.js';
+
+/** A RemoteShell whose "instance" is this machine: each command line goes to /bin/sh -c. */
+const localShell: RemoteShell = {
+  instance: 'local/0',
+  needsSudo: false,
+  exec: (command) =>
+    new Promise<ExecResult>((resolve, reject) => {
+      const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+      child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+      child.on('error', reject);
+      child.on('close', (code, signal) =>
+        resolve({ exitCode: code, signal, stdout, stderrTail: stderr, timedOut: false, cancelled: false }),
+      );
+    }),
+  close: () => undefined,
+};
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-group-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('groupCommand', () => {
+  it('exports the environment intact, creates the directory, and passes the exit status through', async () => {
+    const target = path.join(dir, "a b'c", 'artifact');
+    const group = groupCommand(localShell, ['sh', '-c', 'printf "%s|%s" "$BBR_ARTIFACT_DIRECTORY" "$ODD"; test -d "$BBR_ARTIFACT_DIRECTORY"; exit 7'], {
+      env: { BBR_ARTIFACT_DIRECTORY: target, ODD: "$(id) `x` 'q' \"d\" \\ ;" },
+      createDirectory: target,
+    });
+    const result = await localShell.exec(group.command);
+    expect(result.stdout).toBe(`${target}|$(id) \`x\` 'q' "d" \\ ;`);
+    expect(result.exitCode).toBe(7);
+    expect((await stat(target)).isDirectory()).toBe(true);
+  });
+
+  it('runs the command as the leader of its own process group, marked with its id', async () => {
+    const group = groupCommand(localShell, ['sh', '-c', `s=$(cat /proc/$$/stat); s=\${s##*) }; set -- $s; echo "$$ $3 $${COMMAND_ID_VARIABLE}"`]);
+    const [pid, pgrp, id] = (await localShell.exec(group.command)).stdout.trim().split(' ');
+    expect(pgrp).toBe(pid);
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('fails before the command when the directory cannot be created', async () => {
+    const blocker = path.join(dir, 'file');
+    await promisify(execFile)('touch', [blocker]);
+    const group = groupCommand(localShell, ['sh', '-c', 'echo ran'], { createDirectory: path.join(blocker, 'sub') });
+    const result = await localShell.exec(group.command);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stdout).toBe('');
+  });
+
+  it('stop kills the whole group, grandchildren included, and is a no-op once it has ended', async () => {
+    const pidFile = path.join(dir, 'grandchild.pid');
+    // The grandchild ignores nothing but would outlive a plain kill of the script.
+    const group = groupCommand(localShell, ['sh', '-c', `sleep 600 & echo $! > '${pidFile}'; wait`]);
+    const running = localShell.exec(group.command);
+    const grandchild = await waitForPid(pidFile);
+    await group.stop('TERM');
+    const result = await running;
+    expect(result.exitCode).not.toBe(0);
+    expect(isAlive(grandchild)).toBe(false);
+    await expect(group.stop('KILL')).resolves.toBeUndefined();
+  });
+
+  it('stop leaves other groups alone', async () => {
+    const pidFile = path.join(dir, 'other.pid');
+    const other = groupCommand(localShell, ['sh', '-c', `echo $$ > '${pidFile}'; sleep 600`]);
+    const target = groupCommand(localShell, ['true']);
+    const running = localShell.exec(other.command);
+    const otherPid = await waitForPid(pidFile);
+    await target.stop('KILL');
+    expect(isAlive(otherPid)).toBe(true);
+    await other.stop('KILL');
+    await running;
+  });
+});
+
+async function waitForPid(file: string): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (text.trim() !== '') return Number(text.trim());
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no pid in ${file}`);
+}
+
+/** Running, not a zombie: an orphan is reaped by pid 1, which in a container may never do it. */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
