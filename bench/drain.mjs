@@ -1,17 +1,19 @@
 // Figures 1 and 2 of `npm run bench`: drain throughput against OpenSSH `ssh -c aes128-gcm cat > /dev/null`
-// on the same instance in the same run, and bbr-ts's peak RSS, for a 1 GiB (and optionally 4 GiB) artifact.
+// (the issue's baseline) and against the same work done by OpenSSH and native tools (this machine's floor), on
+// the same instance in the same run, and bbr-ts's peak RSS, for a 1 GiB (and optionally 4 GiB) artifact.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, openSync, closeSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { startFleet, stopFleet } from '../fixtures/fleet/fleet.mjs';
-import { activeFleetDirs, BENCH_JOBS, fleetFlags, GiB, MiB, runBbrTs, writeManifest } from './lib.mjs';
+import { activeFleetDirs, BENCH_JOBS, fleetFlags, GiB, machineBusyMs, MiB, runBbrTs, writeManifest } from './lib.mjs';
 
 const ADDRESS = '127.0.6.1';
 const FILES = 4;
+const STORE = '/var/vcap/store/bulk';
 
 /** Starts a one-instance fleet with the `bulk` job, calls body(ctx), always stops the fleet. */
 export async function withBulkFleet(body) {
@@ -47,41 +49,71 @@ async function prepareArtifact(instanceDir, totalBytes) {
   }
 }
 
-/**
- * The baseline: OpenSSH reads the same files with AES-128-GCM and throws them away (or, for the second
- * baseline, writes them to `outFile` on the disk bbr-ts writes to: a fresh file costs page-cache work).
- */
-async function opensshCat(fleet, outFile = '/dev/null') {
-  const devNull = openSync(outFile, 'w');
+const sshArgs = (fleet) => [
+  '-c', 'aes128-gcm@openssh.com',
+  '-i', fleet.privateKeyPath,
+  '-o', `UserKnownHostsFile=${fleet.knownHostsPath}`,
+  '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
+  '-p', String(fleet.port), `root@${ADDRESS}`,
+];
+
+/** Runs a local command to completion; resolves with its wall time and the machine's CPU time meanwhile. */
+async function timed(file, args, options = {}) {
+  const busyBefore = machineBusyMs();
+  const started = process.hrtime.bigint();
+  const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'inherit'], ...options });
+  const [code] = await once(child, 'close');
+  if (code !== 0) throw new Error(`${file} ${args.join(' ').slice(0, 200)} exited ${code}`);
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, cpuMs: machineBusyMs() - busyBefore };
+}
+
+/** The issue's baseline: OpenSSH reads the same files with AES-128-GCM and throws them away. */
+async function opensshCat(fleet) {
+  const devNull = openSync('/dev/null', 'w');
   try {
-    const started = process.hrtime.bigint();
-    const child = spawn('ssh', [
-      '-c', 'aes128-gcm@openssh.com',
-      '-i', fleet.privateKeyPath,
-      '-o', `UserKnownHostsFile=${fleet.knownHostsPath}`,
-      '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
-      '-p', String(fleet.port), `root@${ADDRESS}`,
-      'cat /var/vcap/store/bulk/*',
-    ], { stdio: ['ignore', devNull, 'inherit'] });
-    const [code] = await once(child, 'close');
-    if (code !== 0) throw new Error(`baseline ssh exited ${code}`);
-    return Number(process.hrtime.bigint() - started) / 1e6;
+    return await timed('ssh', [...sshArgs(fleet), `cat ${STORE}/*`], { stdio: ['ignore', devNull, 'inherit'] });
   } finally {
     closeSync(devNull);
-    if (outFile !== '/dev/null') await rm(outFile, { force: true });
   }
 }
 
-/** One size: best of `repeats` for the baseline and for bbr-ts (the machine is shared; the best run is the least disturbed). */
+/**
+ * The same work as a bbr-ts drain done by OpenSSH and native tools, as a floor for this machine: the instance
+ * hashes every file with `openssl dgst` while `tar` streams them, and locally the stream is written to the
+ * artifact disk and every entry hashed with `openssl dgst` (GNU tar --to-command). Both hash lists must agree.
+ */
+async function nativeSameWork(fleet, work) {
+  const dir = path.join(work, 'native');
+  await mkdir(dir, { recursive: true });
+  try {
+    const remote = `cd ${STORE} && { find . -type f -exec openssl dgst -sha256 -r {} + >&2 & tar -c .; wait; }`;
+    const pipeline = [
+      `ssh ${sshArgs(fleet).map((a) => `'${a}'`).join(' ')} '${remote}' 2>remote.sums`,
+      `tee artifact.tar`,
+      `tar -x -f - --to-command='openssl dgst -sha256 -r' >local.sums`,
+    ].join(' | ');
+    const result = await timed('bash', ['-o', 'pipefail', '-c', pipeline], { cwd: dir });
+    const hashes = async (file) => (await readFile(path.join(dir, file), 'utf8')).split('\n').filter(Boolean).map((l) => l.slice(0, 64)).sort();
+    const [remoteHashes, localHashes] = [await hashes('remote.sums'), await hashes('local.sums')];
+    if (remoteHashes.length !== FILES || remoteHashes.join() !== localHashes.join()) {
+      throw new Error(`native same-work baseline: hashes disagree\n${remoteHashes.join('\n')}\n--\n${localHashes.join('\n')}`);
+    }
+    return result;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** One size: best of `repeats` for each baseline and for bbr-ts (the machine is shared; the best run is the least disturbed). */
 export async function benchDrainSize({ fleet, manifest, work }, totalBytes, repeats) {
   await prepareArtifact(fleet.instances[0].dir, totalBytes);
   await opensshCat(fleet); // warm the page cache and sshd
   const baselines = [];
-  const diskBaselines = [];
+  const natives = [];
   const runs = [];
   for (let i = 0; i < repeats; i++) {
     baselines.push(await opensshCat(fleet));
-    diskBaselines.push(await opensshCat(fleet, path.join(work, 'baseline.bin')));
+    natives.push(await nativeSameWork(fleet, work));
     const artifacts = path.join(work, `artifacts-${i}`);
     await mkdir(artifacts, { recursive: true });
     try {
@@ -92,9 +124,21 @@ export async function benchDrainSize({ fleet, manifest, work }, totalBytes, repe
       await rm(artifacts, { recursive: true, force: true });
     }
   }
-  const baselineMs = Math.min(...baselines);
-  const diskBaselineMs = Math.min(...diskBaselines);
-  const drainMs = Math.min(...runs.map((r) => r.phases.drain));
-  const peakRssBytes = Math.max(...runs.map((r) => r.peakRssBytes));
-  return { sizeBytes: totalBytes, label: `${totalBytes / GiB} GiB`, baselineMs, diskBaselineMs, drainMs, peakRssBytes, wallMs: Math.min(...runs.map((r) => r.wallMs)) };
+  const fastest = (list, key) => list.reduce((best, x) => (x[key] < best[key] ? x : best));
+  const baseline = fastest(baselines, 'ms');
+  const native = fastest(natives, 'ms');
+  const run = fastest(runs.map((r) => ({ ...r, drainMs: r.phases.drain })), 'drainMs');
+  return {
+    sizeBytes: totalBytes,
+    label: `${totalBytes / GiB} GiB`,
+    baselineMs: baseline.ms,
+    baselineCpuMs: baseline.cpuMs,
+    nativeMs: native.ms,
+    nativeCpuMs: native.cpuMs,
+    drainMs: run.drainMs,
+    // Machine CPU of the whole bbr-ts run (connect, scripts and drain); the drain is nearly all of it.
+    runCpuMs: run.cpuMs,
+    peakRssBytes: Math.max(...runs.map((r) => r.peakRssBytes)),
+    wallMs: Math.min(...runs.map((r) => r.wallMs)),
+  };
 }

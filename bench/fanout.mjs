@@ -4,7 +4,9 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import pLimit from 'p-limit';
 import { startFleet, stopFleet } from '../fixtures/fleet/fleet.mjs';
+import { connect, loadCredentials } from '../dist/ssh/index.js';
 import { activeFleetDirs, BENCH_JOBS, fleetFlags, runBbrTs, writeManifest } from './lib.mjs';
 
 export const SCRIPT_MS = 200;
@@ -73,5 +75,38 @@ export async function benchFanout({ fleet, work }, instances, parallelism) {
     };
   } finally {
     await rm(artifacts, { recursive: true, force: true });
+  }
+}
+
+const SCRIPT_DIR = '/var/vcap/jobs/sleepy/bin/bbr';
+
+/**
+ * This machine's floor for the same schedule: the same three scripts run as bare commands over connections
+ * that are already open, `parallelism` at a time per phase, with no wrapper, no process group, no events and no
+ * bookkeeping. What remains over the ideal is SSH itself (an sshd session and a login shell per command) and
+ * the scripts' own processes, all on the cores the instances share.
+ */
+export async function benchSshFloor({ fleet }, instances, parallelism) {
+  const credentials = await loadCredentials({ username: 'root', privateKeyPath: fleet.privateKeyPath, knownHostsPath: fleet.knownHostsPath });
+  const shells = await Promise.all(
+    Array.from({ length: instances }, (_, i) =>
+      connect({ instance: `node/${i}`, host: addressOf(i), port: fleet.port, credentials, connectTimeoutMs: 30_000, maxChannels: 8 }),
+    ),
+  );
+  try {
+    const started = process.hrtime.bigint();
+    for (const command of [
+      `${SCRIPT_DIR}/pre-backup-lock`,
+      `BBR_ARTIFACT_DIRECTORY=/var/vcap/store/bench-floor/sleepy ${SCRIPT_DIR}/backup`,
+      `${SCRIPT_DIR}/post-backup-unlock`,
+    ]) {
+      const limit = pLimit(parallelism);
+      const results = await Promise.all(shells.map((shell) => limit(() => shell.exec(command))));
+      const failed = results.find((r) => r.exitCode !== 0);
+      if (failed) throw new Error(`ssh floor: ${command} exited ${failed.exitCode}: ${failed.stderrTail}`);
+    }
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  } finally {
+    for (const shell of shells) shell.close();
   }
 }

@@ -1,7 +1,7 @@
 // Shared helpers of `npm run bench`: run the built CLI as an operator would (a subprocess under
 // /usr/bin/time for its peak RSS), read phase durations from its plain output, write manifests.
 import { execFile as execFileCb, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,7 @@ export async function runBbrTs(args) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-bench-run-'));
   const timeFile = path.join(dir, 'time');
   try {
+    const busyBefore = machineBusyMs();
     const started = process.hrtime.bigint();
     const child = spawn(TIME, ['-f', '%M', '-o', timeFile, process.execPath, BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,8 +57,9 @@ export async function runBbrTs(args) {
       child.on('close', (code) => resolve(code));
     });
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const cpuMs = machineBusyMs() - busyBefore;
     const peakRssKiB = Number.parseInt((await readFile(timeFile, 'utf8')).trim().split('\n').pop() ?? '', 10);
-    const result = { exitCode, wallMs, peakRssBytes: peakRssKiB * 1024, phases: parsePhases(stdout), stdout, stderr };
+    const result = { exitCode, wallMs, cpuMs, peakRssBytes: peakRssKiB * 1024, phases: parsePhases(stdout), stdout, stderr };
     if (exitCode !== 0) {
       throw new Error(`bbr-ts ${args.join(' ')} exited ${exitCode}\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`);
     }
@@ -66,6 +68,18 @@ export async function runBbrTs(args) {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * CPU time the whole machine spent busy so far (user, nice, system, irq, softirq; /proc/stat, in ms). The fleet's
+ * sshd and the instance-side commands are other processes, so only the machine-wide figure counts every end.
+ */
+export function machineBusyMs() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq] = fields;
+  return ((user + nice + system + irq + softirq) * 1000) / CLOCK_TICKS;
+}
+// USER_HZ is 100 on every Linux architecture Node runs on.
+const CLOCK_TICKS = 100;
 
 /** `[12:00:01] drain: finished in 1.23s` → { drain: 1230 }. */
 export function parsePhases(stdout) {

@@ -1,13 +1,13 @@
 // Drains one job's artifact from an instance: a single `tar -c` read streamed straight to disk and parsed on
 // the way for per-file SHA-256, while the instance hashes the same files on a second channel. Memory stays
 // flat whatever the size: bytes flow through with backpressure and are never collected.
-import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { asRoot } from '../contract/as-root.js';
 import { groupCommand } from '../contract/process-group.js';
 import { DrainError } from '../errors.js';
 import { lastLines, type RemoteShell } from '../ssh/index.js';
 import type { ArtifactChecksums } from './metadata-file.js';
+import { createFileSink } from './file-sink.js';
 import { checksumMismatches, describeMismatches, remoteChecksums } from './remote-checksums.js';
 import { createTarChecksummer } from './tar-checksums.js';
 import { teeWritable } from './tee.js';
@@ -21,11 +21,10 @@ export interface DrainOptions {
   onProgress?: (transferredBytes: number) => void;
 }
 
-// SSH delivers 32 KiB packets: a per-chunk event or a 16 KiB stream buffer (Node's default) costs more
-// CPU than the bytes themselves at wire speed, so buffers are sized in MiB and progress is sampled.
+// SSH delivers 32 KiB packets: a per-chunk event costs more CPU than the bytes themselves at wire speed, so
+// progress is sampled.
 const PROGRESS_EVERY_BYTES = 64 * 1024 * 1024;
 const PROGRESS_EVERY_MS = 500;
-const FILE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface DrainResult {
   checksums: ArtifactChecksums;
@@ -43,7 +42,7 @@ export async function remoteSizeBytes(shell: RemoteShell, dir: string, signal?: 
 
 export async function drainArtifact(shell: RemoteShell, options: DrainOptions): Promise<DrainResult> {
   const where = `job '${options.job}' on ${shell.instance}`;
-  const file = createWriteStream(options.localFile, { mode: 0o600, highWaterMark: FILE_BUFFER_BYTES });
+  const file = createFileSink(options.localFile);
   const { sink, summary } = createTarChecksummer(`artifact of ${where}`);
   let tarBytes = 0;
   let reportedBytes = 0;

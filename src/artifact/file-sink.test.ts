@@ -1,0 +1,34 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFileSink } from './file-sink.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-file-sink-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('createFileSink', () => {
+  it('writes every chunk in order to a file only its owner can read', async () => {
+    const file = path.join(dir, 'artifact.tar');
+    const chunks = Array.from({ length: 100 }, (_, i) => Buffer.alloc(32 * 1024 + i, i));
+    await pipeline(Readable.from(chunks), createFileSink(file));
+    expect((await readFile(file)).equals(Buffer.concat(chunks))).toBe(true);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it('fails the pipeline with ENOSPC when the disk is full', async () => {
+    // /dev/full answers every write with ENOSPC, as a full artifact disk does.
+    await expect(pipeline(Readable.from([Buffer.alloc(1024)]), createFileSink('/dev/full'))).rejects.toMatchObject({ code: 'ENOSPC' });
+  });
+
+  it('fails when the file cannot be created', async () => {
+    await expect(pipeline(Readable.from([Buffer.alloc(1)]), createFileSink(path.join(dir, 'missing', 'x')))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
