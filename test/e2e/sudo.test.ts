@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../../fixtures/fleet/fleet.mjs';
 import { runBbrTs } from '../support/cli.js';
 import { startExampleFleet } from '../support/deployments.js';
+import { pidsRunning } from '../support/faults.js';
 
 const USER = 'bbr-ts-operator';
 const SUDOERS = `/etc/sudoers.d/${USER}`;
@@ -43,6 +44,19 @@ describe('non-root SSH user', () => {
     ]);
     const scripts = (await fleet.events('database/0')).map((e) => e.script);
     expect(scripts).toEqual(['metadata', 'pre-backup-lock', 'backup', 'post-backup-unlock']);
+  });
+
+  it('stops a timed-out script through sudo: its root-owned process group is killed', async () => {
+    await fleet.setFault('web/1', 'web-server', 'backup', 'sleep 6018');
+    try {
+      const target = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-sudo-'));
+      const result = await runBbrTs(['deployment', ...flags, '--script-timeout', '2', 'backup', '-a', target]);
+      expect(result.exitCode, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/backup script of job 'web-server' on web\/1 timed out/);
+      expect(await pidsRunning(['sleep', '6018'])).toEqual([]);
+    } finally {
+      await fleet.clearFaults('web/1');
+    }
   });
 
   it('says so clearly when the user may not use sudo', async () => {
