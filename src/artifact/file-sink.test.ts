@@ -17,7 +17,9 @@ afterEach(async () => {
 describe('createFileSink', () => {
   it('writes every chunk in order to a file only its owner can read', async () => {
     const file = path.join(dir, 'artifact.tar');
+    // SSH-sized chunks that do not line up with the sink's blocks, one larger than several blocks, an empty one.
     const chunks = Array.from({ length: 100 }, (_, i) => Buffer.alloc(32 * 1024 + i, i));
+    chunks.splice(50, 0, Buffer.alloc(1024 * 1024 + 3, 0xab), Buffer.alloc(0));
     await pipeline(Readable.from(chunks), createFileSink(file));
     expect((await readFile(file)).equals(Buffer.concat(chunks))).toBe(true);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
