@@ -54,7 +54,7 @@ describe('groupCommand', () => {
     const group = groupCommand(localShell, ['sh', '-c', `s=$(cat /proc/$$/stat); s=\${s##*) }; set -- $s; echo "$$ $3 $${COMMAND_ID_VARIABLE}"`]);
     const [pid, pgrp, id] = (await localShell.exec(group.command)).stdout.trim().split(' ');
     expect(pgrp).toBe(pid);
-    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(id).toMatch(new RegExp(`^[0-9a-f-]{36}:${pid}$`));
   });
 
   it('fails before the command when the directory cannot be created', async () => {
@@ -77,6 +77,22 @@ describe('groupCommand', () => {
     expect(result.exitCode).not.toBe(0);
     expect(isAlive(grandchild)).toBe(false);
     await expect(group.stop('KILL')).resolves.toBeUndefined();
+  });
+
+  it('stop spares a daemon the command started in a session of its own, as it left the group on purpose', async () => {
+    const daemonFile = path.join(dir, 'daemon.pid');
+    const childFile = path.join(dir, 'child.pid');
+    const group = groupCommand(localShell, ['sh', '-c', `setsid sh -c 'echo $$ > "$1"; exec sleep 600' sh '${daemonFile}' </dev/null >/dev/null 2>&1 & sleep 600 & echo $! > '${childFile}'; wait`]);
+    const running = localShell.exec(group.command);
+    const [daemon, child] = [await waitForPid(daemonFile), await waitForPid(childFile)];
+    try {
+      await group.stop('KILL');
+      await running;
+      expect(isAlive(child)).toBe(false);
+      expect(isAlive(daemon)).toBe(true);
+    } finally {
+      process.kill(daemon, 'SIGKILL');
+    }
   });
 
   it('stop leaves other groups alone', async () => {

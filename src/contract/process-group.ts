@@ -1,10 +1,10 @@
-// Runs a long remote command (a job script, a tar) in its own process group, marked by an exported id, so
-// that cancelling or timing it out kills the whole group as root over a second channel: `sleep 600` in a
-// script must not outlive bbr-ts's decision to stop it.
+// Runs a long remote command (a job script, a tar) in its own process group, marked by an exported
+// `<id>:<pgid>`, so that cancelling or timing it out kills the whole group as root over a second channel:
+// `sleep 600` in a script must not outlive bbr-ts's decision to stop it.
 //
 // Every process a command spawns costs an sshd-sized slice of a fan-out wave (100 instances may share a few
 // cores in a test fleet), so the wrapper is one `sh` that exports and execs: no pgid file, no `env`, no `rm`.
-// The group is found only when it must be stopped, by the id in its processes' environment.
+// The group is found only when it must be stopped, from its processes' environment.
 import { randomUUID } from 'node:crypto';
 import { quoteShellArg, type RemoteShell } from '../ssh/index.js';
 import { asRoot, asRootShell } from './as-root.js';
@@ -12,19 +12,16 @@ import { asRoot, asRootShell } from './as-root.js';
 /** Exported into every command bbr-ts runs in a group; `stop` finds the group by it. */
 export const COMMAND_ID_VARIABLE = 'BBR_TS_COMMAND_ID';
 
-// $1 is the signal name, $2 the command id. Finds every process carrying the id, signals each process group
-// once (a script that traps TERM gets it once), and succeeds when there is nothing left to stop.
+// $1 is the signal name, $2 the command id. Every process the command started carries `<id>:<pgid>`; the
+// group is read from the first one found and signalled once. A process that left the group on purpose (a daemon
+// a restore script started with its own session) keeps the variable but is not in the group, so it is spared.
+// Nothing found means nothing is left to stop.
 const KILL_GROUP = [
-  'sig=$1; id=$2; seen=" "',
-  `for f in $(grep -lzxF "${COMMAND_ID_VARIABLE}=$id" /proc/[0-9]*/environ 2>/dev/null); do`,
-  '  p=${f#/proc/}; p=${p%/environ}',
-  '  s=$(cat "/proc/$p/stat" 2>/dev/null) || continue',
-  // Fields after the command name (which may hold spaces and parentheses): state, ppid, pgrp.
-  '  s=${s##*) }; set -- $s',
-  '  case "$seen" in *" $3 "*) continue;; esac',
-  '  seen="$seen$3 "',
-  '  kill -s "$sig" -- "-$3" 2>/dev/null',
-  'done',
+  'sig=$1; id=$2',
+  `pg=$(grep -hozE "^${COMMAND_ID_VARIABLE}=$id:[0-9]+\$" /proc/[0-9]*/environ 2>/dev/null | tr '\\000' '\\n' | head -n 1)`,
+  'pg=${pg##*:}',
+  'case "$pg" in ""|*[!0-9]*) exit 0;; esac',
+  'kill -s "$sig" -- "-$pg" 2>/dev/null',
   'exit 0',
 ].join('\n');
 
@@ -51,7 +48,8 @@ export function wrapperProgram(options: GroupCommandOptions = {}): string {
     return `export ${name}=${quoteShellArg(value)}`;
   });
   const mkdir = options.createDirectory === undefined ? [] : [`mkdir -p -- ${quoteShellArg(options.createDirectory)} || exit`];
-  return [`export ${COMMAND_ID_VARIABLE}="$1"`, ...exports, ...mkdir, 'shift', 'exec "$@"'].join('\n');
+  // Under `setsid`, this shell's pid is the new group's id, and it stays the group's id after the exec.
+  return [`export ${COMMAND_ID_VARIABLE}="$1:$$"`, ...exports, ...mkdir, 'shift', 'exec "$@"'].join('\n');
 }
 
 export function groupCommand(shell: RemoteShell, argv: readonly string[], options: GroupCommandOptions = {}): GroupCommand {
