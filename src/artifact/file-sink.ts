@@ -4,8 +4,8 @@
 // WriteStream passes each chunk (or a writev batch of them) to libuv's thread pool, where the kernel copies it
 // into the page cache on another core, after the bytes have left this core's cache. Copying each chunk into a
 // block while it is still hot from decryption, and writing the block once it is full, cut the drain of 1 GiB
-// (tar parse and hash included) from about 2.3-3.5 s to 1.7-2.0 s and the machine's CPU for it from about
-// 4-5.3 s to 3-3.4 s (scratch measurements on the bench's 2-core machine, five runs of each, interleaved;
+// (tar parse and hash included) from 2.3-3.6 s to 1.7-1.9 s and the machine's CPU for it from 4-5.9 s to
+// 3-3.3 s (scratch measurements on the bench's 2-core machine, five interleaved runs of each, one outlier;
 // writing each 32 KiB chunk on its own was in between). A write into the page cache takes microseconds; when
 // the kernel throttles a writer because the disk is behind, the event loop waits with it, which is the
 // backpressure the drain needs anyway.
