@@ -81,18 +81,22 @@ export async function benchFanout({ fleet, work }, instances, parallelism) {
 const SCRIPT_DIR = '/var/vcap/jobs/sleepy/bin/bbr';
 
 /**
- * This machine's floor for the same schedule: the same three scripts run as bare commands over connections
- * that are already open, `parallelism` at a time per phase, with no wrapper, no process group, no events and no
- * bookkeeping. What remains over the ideal is SSH itself (an sshd session and a login shell per command) and
- * the scripts' own processes, all on the cores the instances share.
+ * This machine's floor for the same schedule: connect to every instance `parallelism` at a time, then run the
+ * same three scripts as bare commands over those connections, `parallelism` at a time per phase, with no
+ * wrapper, no process group, no events and no bookkeeping. What remains over the ideal is SSH itself (a key
+ * exchange per connection, an sshd session and a login shell per command) and the scripts' own processes, all
+ * on the cores the instances share.
  */
 export async function benchSshFloor({ fleet }, instances, parallelism) {
   const credentials = await loadCredentials({ username: 'root', privateKeyPath: fleet.privateKeyPath, knownHostsPath: fleet.knownHostsPath });
+  const connecting = pLimit(parallelism);
+  const connectStarted = process.hrtime.bigint();
   const shells = await Promise.all(
     Array.from({ length: instances }, (_, i) =>
-      connect({ instance: `node/${i}`, host: addressOf(i), port: fleet.port, credentials, connectTimeoutMs: 30_000, maxChannels: 8 }),
+      connecting(() => connect({ instance: `node/${i}`, host: addressOf(i), port: fleet.port, credentials, connectTimeoutMs: 30_000 })),
     ),
   );
+  const connectMs = Number(process.hrtime.bigint() - connectStarted) / 1e6;
   try {
     const started = process.hrtime.bigint();
     for (const command of [
@@ -105,7 +109,7 @@ export async function benchSshFloor({ fleet }, instances, parallelism) {
       const failed = results.find((r) => r.exitCode !== 0);
       if (failed) throw new Error(`ssh floor: ${command} exited ${failed.exitCode}: ${failed.stderrTail}`);
     }
-    return Number(process.hrtime.bigint() - started) / 1e6;
+    return { connectMs, scriptsMs: Number(process.hrtime.bigint() - started) / 1e6 };
   } finally {
     for (const shell of shells) shell.close();
   }
