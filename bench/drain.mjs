@@ -4,32 +4,18 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, openSync, closeSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import { startFleet, stopFleet } from '../fixtures/fleet/fleet.mjs';
-import { activeFleetDirs, BENCH_JOBS, fleetFlags, GiB, machineBusyMs, MiB, runBbrTs, writeManifest } from './lib.mjs';
+import { fleetFlags, GiB, machineBusyMs, MiB, runBbrTs, withBenchFleet } from './lib.mjs';
 
 const ADDRESS = '127.0.6.1';
 const FILES = 4;
 const STORE = '/var/vcap/store/bulk';
 
 /** Starts a one-instance fleet with the `bulk` job, calls body(ctx), always stops the fleet. */
-export async function withBulkFleet(body) {
-  const work = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-bench-drain-'));
-  const fleetDir = path.join(work, 'fleet');
-  let fleet;
-  try {
-    const manifest = await writeManifest(path.join(work, 'manifest.yml'), { name: 'bench-drain', group: 'bulk', job: 'bulk', addresses: [ADDRESS] });
-    activeFleetDirs.add(fleetDir);
-    fleet = await startFleet({ manifestPath: manifest, rootDir: fleetDir, jobsDir: BENCH_JOBS, seed: false });
-    return await body({ fleet, manifest, work });
-  } finally {
-    await (fleet ? fleet.stop() : stopFleet(fleetDir).catch(() => undefined));
-    activeFleetDirs.delete(fleetDir);
-    await rm(work, { recursive: true, force: true });
-  }
+export function withBulkFleet(body) {
+  return withBenchFleet({ name: 'bench-drain', group: 'bulk', job: 'bulk', addresses: [ADDRESS] }, body);
 }
 
 /** Writes `totalBytes` of incompressible data as FILES files into the instance's /var/vcap/store/bulk. */

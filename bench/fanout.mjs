@@ -1,13 +1,11 @@
 // Figures 3 and 4 of `npm run bench`: 100 real sshd instances whose `sleepy` job takes 0.2 s to lock, back up
 // and unlock. Wall time is compared with the ideal schedule, and the 10/50/100-instance scaling table is built
 // on the same fleet (smaller manifests name the first N instances).
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { startFleet, stopFleet } from '../fixtures/fleet/fleet.mjs';
 import { connect, loadCredentials } from '../dist/ssh/index.js';
-import { activeFleetDirs, BENCH_JOBS, fleetFlags, runBbrTs, writeManifest } from './lib.mjs';
+import { fleetFlags, runBbrTs, withBenchFleet, writeManifest } from './lib.mjs';
 
 export const SCRIPT_MS = 200;
 /** pre-backup-lock, backup and post-backup-unlock each sleep SCRIPT_MS. */
@@ -16,23 +14,9 @@ const SCRIPTS_PER_JOB = 3;
 export const addressOf = (i) => `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 
 /** Starts `count` instances with the sleepy job, calls body(ctx), always stops the fleet. */
-export async function withSleepyFleet(count, body) {
-  const work = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-bench-fanout-'));
-  const fleetDir = path.join(work, 'fleet');
-  let fleet;
-  try {
-    const addresses = Array.from({ length: count }, (_, i) => addressOf(i));
-    const manifest = await writeManifest(path.join(work, 'manifest.yml'), { name: 'bench-fanout', group: 'node', job: 'sleepy', addresses });
-    const started = Date.now();
-    activeFleetDirs.add(fleetDir);
-    fleet = await startFleet({ manifestPath: manifest, rootDir: fleetDir, jobsDir: BENCH_JOBS, seed: false });
-    const fleetStartMs = Date.now() - started;
-    return await body({ fleet, work, fleetStartMs });
-  } finally {
-    await (fleet ? fleet.stop() : stopFleet(fleetDir).catch(() => undefined));
-    activeFleetDirs.delete(fleetDir);
-    await rm(work, { recursive: true, force: true });
-  }
+export function withSleepyFleet(count, body) {
+  const addresses = Array.from({ length: count }, (_, i) => addressOf(i));
+  return withBenchFleet({ name: 'bench-fanout', group: 'node', job: 'sleepy', addresses }, body);
 }
 
 /**

@@ -3,6 +3,7 @@
 import { execFile as execFileCb, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { startFleet, stopFleet } from '../fixtures/fleet/fleet.mjs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,7 @@ const TIME = '/usr/bin/time';
 /** Fleet folders in use, so an interrupted bench still stops every sshd it started (see stopFleetsOnSignal). */
 export const activeFleetDirs = new Set();
 
-export function stopFleetsOnSignal(stopFleet) {
+export function stopFleetsOnSignal() {
   for (const signal of ['SIGINT', 'SIGTERM']) {
     process.once(signal, async () => {
       console.error(`\n${signal}: stopping ${activeFleetDirs.size} fleet(s)...`);
@@ -125,3 +126,24 @@ export const GiB = 1024 * MiB;
 export const fmtMs = (ms) => `${(ms / 1000).toFixed(2)} s`;
 export const fmtMB = (bytes) => `${(bytes / 1e6).toFixed(0)} MB`;
 export const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
+
+/**
+ * Writes a one-group manifest, starts it as a fleet in a scratch folder, calls body({ fleet, manifest, work,
+ * fleetStartMs }), and always stops the fleet and removes the folder (an interrupted bench too).
+ */
+export async function withBenchFleet({ name, group, job, addresses }, body) {
+  const work = await mkdtemp(path.join(os.tmpdir(), `bbr-ts-${name}-`));
+  const fleetDir = path.join(work, 'fleet');
+  let fleet;
+  try {
+    const manifest = await writeManifest(path.join(work, 'manifest.yml'), { name, group, job, addresses });
+    const started = Date.now();
+    activeFleetDirs.add(fleetDir);
+    fleet = await startFleet({ manifestPath: manifest, rootDir: fleetDir, jobsDir: BENCH_JOBS, seed: false });
+    return await body({ fleet, manifest, work, fleetStartMs: Date.now() - started });
+  } finally {
+    await (fleet ? fleet.stop() : stopFleet(fleetDir).catch(() => undefined));
+    activeFleetDirs.delete(fleetDir);
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -2,7 +2,6 @@
 // prints every figure next to a baseline measured in the same run. Not a test: nothing here fails the
 // build; targets are printed as ok/MISSED. Options: --large (also a 4 GiB drain), --repeats N (default 3).
 import os from 'node:os';
-import { stopFleet } from '../fixtures/fleet/fleet.mjs';
 import { GiB, ensureGnuTime, fmtMB, fmtMs, ratio, stopFleetsOnSignal } from './lib.mjs';
 import { benchDrainSize, withBulkFleet } from './drain.mjs';
 import { benchFanout, benchSshFloor, withSleepyFleet } from './fanout.mjs';
@@ -22,7 +21,7 @@ function table(title, header, rows) {
 }
 
 const started = Date.now();
-stopFleetsOnSignal(stopFleet);
+stopFleetsOnSignal();
 await ensureGnuTime();
 const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
 console.log(`bbr-ts bench on ${os.cpus().length} CPU(s), load average ${load}; best of ${repeats} run(s) per figure`);

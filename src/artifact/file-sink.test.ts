@@ -1,22 +1,16 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useScratchDir } from '../../test/support/scratch-dir.js';
 import { createFileSink } from './file-sink.js';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-file-sink-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const scratch = useScratchDir('bbr-ts-file-sink-');
 
 describe('createFileSink', () => {
   it('writes every chunk in order to a file only its owner can read', async () => {
-    const file = path.join(dir, 'artifact.tar');
+    const file = path.join(scratch(), 'artifact.tar');
     // SSH-sized chunks that do not line up with the sink's blocks, one larger than several blocks, an empty one.
     const chunks = Array.from({ length: 100 }, (_, i) => Buffer.alloc(32 * 1024 + i, i));
     chunks.splice(50, 0, Buffer.alloc(1024 * 1024 + 3, 0xab), Buffer.alloc(0));
@@ -31,6 +25,6 @@ describe('createFileSink', () => {
   });
 
   it('fails when the file cannot be created', async () => {
-    await expect(pipeline(Readable.from([Buffer.alloc(1)]), createFileSink(path.join(dir, 'missing', 'x')))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(pipeline(Readable.from([Buffer.alloc(1)]), createFileSink(path.join(scratch(), 'missing', 'x')))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -2,11 +2,11 @@
 // quoting, the exported environment, the process group and stopping it are proven rather than assumed.
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useScratchDir } from '../../test/support/scratch-dir.js';
 import type { ExecResult, RemoteShell } from '../ssh/index.js';
 import { COMMAND_ID_VARIABLE, groupCommand } from './process-group.js';
 
@@ -29,17 +29,11 @@ const localShell: RemoteShell = {
   close: () => undefined,
 };
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-group-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const scratch = useScratchDir('bbr-ts-group-');
 
 describe('groupCommand', () => {
   it('exports the environment intact, creates the directory, and passes the exit status through', async () => {
-    const target = path.join(dir, "a b'c", 'artifact');
+    const target = path.join(scratch(), "a b'c", 'artifact');
     const group = groupCommand(localShell, ['sh', '-c', 'printf "%s|%s" "$BBR_ARTIFACT_DIRECTORY" "$ODD"; test -d "$BBR_ARTIFACT_DIRECTORY"; exit 7'], {
       env: { BBR_ARTIFACT_DIRECTORY: target, ODD: "$(id) `x` 'q' \"d\" \\ ;" },
       createDirectory: target,
@@ -58,7 +52,7 @@ describe('groupCommand', () => {
   });
 
   it('fails before the command when the directory cannot be created', async () => {
-    const blocker = path.join(dir, 'file');
+    const blocker = path.join(scratch(), 'file');
     await promisify(execFile)('touch', [blocker]);
     const group = groupCommand(localShell, ['sh', '-c', 'echo ran'], { createDirectory: path.join(blocker, 'sub') });
     const result = await localShell.exec(group.command);
@@ -67,7 +61,7 @@ describe('groupCommand', () => {
   });
 
   it('stop kills the whole group, grandchildren included, and is a no-op once it has ended', async () => {
-    const pidFile = path.join(dir, 'grandchild.pid');
+    const pidFile = path.join(scratch(), 'grandchild.pid');
     // The grandchild ignores nothing but would outlive a plain kill of the script.
     const group = groupCommand(localShell, ['sh', '-c', `sleep 600 & echo $! > '${pidFile}'; wait`]);
     const running = localShell.exec(group.command);
@@ -80,8 +74,8 @@ describe('groupCommand', () => {
   });
 
   it('stop spares a daemon the command started in a session of its own, as it left the group on purpose', async () => {
-    const daemonFile = path.join(dir, 'daemon.pid');
-    const childFile = path.join(dir, 'child.pid');
+    const daemonFile = path.join(scratch(), 'daemon.pid');
+    const childFile = path.join(scratch(), 'child.pid');
     const group = groupCommand(localShell, ['sh', '-c', `setsid sh -c 'echo $$ > "$1"; exec sleep 600' sh '${daemonFile}' </dev/null >/dev/null 2>&1 & sleep 600 & echo $! > '${childFile}'; wait`]);
     const running = localShell.exec(group.command);
     const [daemon, child] = [await waitForPid(daemonFile), await waitForPid(childFile)];
@@ -96,7 +90,7 @@ describe('groupCommand', () => {
   });
 
   it('stop leaves other groups alone', async () => {
-    const pidFile = path.join(dir, 'other.pid');
+    const pidFile = path.join(scratch(), 'other.pid');
     const other = groupCommand(localShell, ['sh', '-c', `echo $$ > '${pidFile}'; sleep 600`]);
     const target = groupCommand(localShell, ['true']);
     const running = localShell.exec(other.command);
