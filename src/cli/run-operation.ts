@@ -96,7 +96,7 @@ export function createContext(runtime: Runtime, flags: ConnectionFlags): RunCont
     forceSignal: runtime.forceSignal,
     parallelism: flags.parallelism,
     scriptTimeoutMs: flags.scriptTimeout === undefined ? undefined : flags.scriptTimeout * 1000,
-    bbrVersion: runtime.version,
+    bbrTsVersion: runtime.version,
   };
 }
 

@@ -3,6 +3,7 @@
 import { parseDocument } from 'yaml';
 import { MetadataError } from '../errors.js';
 import type { LockOrderEntry } from '../order/index.js';
+import { BBR_COMPATIBLE_VERSION } from './bbr-version.js';
 
 export interface JobMetadata {
   backupShouldBeLockedBefore: LockOrderEntry[];
@@ -41,7 +42,7 @@ export function parseJobMetadata(stdout: string, where: MetadataSource): JobMeta
   const { job, instance } = where;
   const subject = `metadata script of job '${job}' on ${instance}`;
   const script = `/var/vcap/jobs/${job}/bin/bbr/metadata`;
-  const rerun = `run it by hand on ${instance} to see its output: sudo BBR_VERSION=<version> ${script}`;
+  const rerun = `run it by hand on ${instance} to see its output: sudo BBR_VERSION=${BBR_COMPATIBLE_VERSION} ${script}`;
   const invalid = (problem: string, cause?: unknown): MetadataError =>
     new MetadataError(`${subject} printed invalid YAML: ${problem}`, { hint: rerun, cause });
   const wrong = (problem: string): MetadataError =>

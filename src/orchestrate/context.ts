@@ -17,5 +17,6 @@ export interface RunContext {
   forceSignal: AbortSignal;
   parallelism: number;
   scriptTimeoutMs: number | undefined;
-  bbrVersion: string;
+  /** bbr-ts's own version, for BBR_TS_VERSION (BBR_VERSION is contract/bbr-version.ts). */
+  bbrTsVersion: string;
 }

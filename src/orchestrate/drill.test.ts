@@ -13,7 +13,7 @@ function context(events: RunEvent[]): RunContext {
     forceSignal: new AbortController().signal,
     parallelism: 1,
     scriptTimeoutMs: undefined,
-    bbrVersion: '0.0.0-test',
+    bbrTsVersion: '0.0.0-test',
   };
 }
 

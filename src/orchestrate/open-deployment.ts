@@ -1,5 +1,6 @@
 // Connects to every instance (one connection each, reused for the whole run), finds each job's scripts and
 // reads its metadata. Every instance is tried, so one report names every unreachable or broken instance.
+import { BBR_COMPATIBLE_VERSION, metadataEnv } from '../contract/bbr-version.js';
 import { discoverInstance, type DiscoveredJob } from '../contract/discover-scripts.js';
 import { parseJobMetadata, type JobMetadata } from '../contract/metadata.js';
 import { runScript } from '../contract/run-script.js';
@@ -122,14 +123,14 @@ async function readMetadata(ctx: RunContext, shell: RemoteShell, job: string): P
     stdout = await runScript(shell, {
       job,
       script: 'metadata',
-      env: { BBR_VERSION: ctx.bbrVersion },
+      env: metadataEnv(ctx.bbrTsVersion),
       signal: ctx.signal,
       timeoutMs: ctx.scriptTimeoutMs,
     });
   } catch (error) {
     throw new MetadataError(`metadata script of job '${job}' on ${shell.instance} failed: ${(error as Error).message}`, {
       cause: error,
-      hint: `run it by hand on the instance to see why: sudo BBR_VERSION=${ctx.bbrVersion} /var/vcap/jobs/${job}/bin/bbr/metadata`,
+      hint: `run it by hand on the instance to see why: sudo BBR_VERSION=${BBR_COMPATIBLE_VERSION} /var/vcap/jobs/${job}/bin/bbr/metadata`,
     });
   }
   return parseJobMetadata(stdout, { job, instance: shell.instance });

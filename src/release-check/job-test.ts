@@ -11,7 +11,8 @@ import type { JobTestReport, OnlyChecks } from './types.js';
 export interface JobTestOptions {
   jobDir: string;
   only: OnlyChecks;
-  bbrVersion: string;
+  /** bbr-ts's own version (BBR_TS_VERSION); BBR_VERSION is the BBR release bbr-ts follows. */
+  bbrTsVersion: string;
   /** `NAME=VALUE` stand-ins passed to every script (e.g. where rendered templates keep their data). */
   extraEnv: Record<string, string>;
   timeoutMs: number;
@@ -28,7 +29,7 @@ export async function testJob(options: JobTestOptions): Promise<JobTestReport & 
   const checks = [...lint.checks];
   const run = { extraEnv: options.extraEnv, cwd: bbrDir, timeoutMs: options.timeoutMs, signal: options.signal };
   if (options.only !== 'run' && lint.scripts.has('metadata')) {
-    checks.push(...(await lintMetadata(bbrDir, job, options.bbrVersion, run)));
+    checks.push(...(await lintMetadata(bbrDir, job, options.bbrTsVersion, run)));
   }
   let scratchDir: string | undefined;
   if (options.only !== 'lint') {

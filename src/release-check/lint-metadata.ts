@@ -1,6 +1,7 @@
 // Runs the job's `metadata` script as BBR does during discovery (BBR_VERSION set, contract §2.2) and checks
 // what it prints against the schema, with the reason for every problem.
 import path from 'node:path';
+import { metadataEnv } from '../contract/bbr-version.js';
 import { METADATA_KEYS, parseJobMetadata } from '../contract/metadata.js';
 import { MetadataError } from '../errors.js';
 import { closestName } from './edit-distance.js';
@@ -15,10 +16,10 @@ const DEPRECATED_KEYS: Readonly<Record<string, string>> = {
 export async function lintMetadata(
   bbrDir: string,
   job: string,
-  bbrVersion: string,
+  bbrTsVersion: string,
   run: Omit<LocalRunOptions, 'env'>,
 ): Promise<CheckResult[]> {
-  const env = { BBR_VERSION: bbrVersion };
+  const env = metadataEnv(bbrTsVersion);
   const { step, stdout } = await runLocalScript(path.join(bbrDir, 'metadata'), { ...run, env });
   const base = { kind: 'lint' as const, script: 'metadata' };
   if (!stepSucceeded(step)) {

@@ -31,7 +31,7 @@ export function jobMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
           const report = await testJob({
             jobDir: argv['job-dir'],
             only: argv.only as OnlyChecks,
-            bbrVersion: runtime.version,
+            bbrTsVersion: runtime.version,
             extraEnv: parseEnv(argv.env),
             timeoutMs: timeout * 1000,
             keepScratch: argv.keep,
