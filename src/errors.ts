@@ -91,6 +91,8 @@ export interface ScriptFailure {
   signal: string | null;
   timedOut: boolean;
   cancelled: boolean;
+  /** Real scripts report failures on stdout too (credhub's post-bbr-start prints "health check failed" there). */
+  stdoutTail: string;
   stderrTail: string;
 }
 
@@ -115,9 +117,8 @@ function describeScriptFailure(f: ScriptFailure): string {
         : f.signal
           ? `was killed by signal ${f.signal}`
           : 'ended without an exit status (connection lost?)';
-  const tail = f.stderrTail.trim();
-  const stderr = tail ? `\n    stderr (last lines):\n${indent(tail, '      ')}` : '';
-  return `${f.script} script of job '${f.job}' on ${f.instance} ${how}${stderr}`;
+  const section = (label: string, text: string) => (text.trim() ? `\n    ${label} (last lines):\n${indent(text.trim(), '      ')}` : '');
+  return `${f.script} script of job '${f.job}' on ${f.instance} ${how}${section('stdout', f.stdoutTail)}${section('stderr', f.stderrTail)}`;
 }
 
 function indent(text: string, prefix: string): string {

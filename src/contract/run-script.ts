@@ -1,5 +1,5 @@
 // Runs one job script on an instance with the contract's environment, quoted; a failure becomes a
-// ScriptError carrying instance, job, script, exit status and the tail of stderr.
+// ScriptError carrying instance, job, script, exit status and the tails of stdout and stderr.
 import { ScriptError } from '../errors.js';
 import { lastLines, type RemoteShell } from '../ssh/index.js';
 import { groupCommand } from './process-group.js';
@@ -16,7 +16,8 @@ export interface RunScriptOptions {
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
-export const STDERR_TAIL_LINES = 20;
+/** Per stream: enough to explain a failure, short enough to read next to the others. */
+export const OUTPUT_TAIL_LINES = 20;
 
 /** Runs the script; resolves with its stdout, rejects with ScriptError on any failure. */
 export async function runScript(shell: RemoteShell, options: RunScriptOptions): Promise<string> {
@@ -38,7 +39,8 @@ export async function runScript(shell: RemoteShell, options: RunScriptOptions): 
     signal: result.signal,
     timedOut: result.timedOut,
     cancelled: result.cancelled,
-    stderrTail: lastLines(withoutWrapperNoise(result.stderrTail), STDERR_TAIL_LINES),
+    stdoutTail: lastLines(result.stdoutTail, OUTPUT_TAIL_LINES),
+    stderrTail: lastLines(withoutWrapperNoise(result.stderrTail), OUTPUT_TAIL_LINES),
   }, { hint: scriptHint(shell.instance, options, result) });
 }
 
@@ -52,5 +54,5 @@ function scriptHint(instance: string, options: RunScriptOptions, result: { timed
   const where = `${scriptPath(options.job, options.script)} on ${instance}`;
   if (result.timedOut) return `find out why ${where} runs this long (job logs under /var/vcap/sys/log/${options.job}/), or raise --script-timeout`;
   if (result.exitCode === null && result.signal === null) return `check that ${instance} is up and reachable; ${where} may not have finished`;
-  return `see the stderr above and the job's logs under /var/vcap/sys/log/${options.job}/ on ${instance}; fix the cause, then run the command again`;
+  return `see the output above and the job's logs under /var/vcap/sys/log/${options.job}/ on ${instance}; fix the cause, then run the command again`;
 }

@@ -36,6 +36,8 @@ export interface ExecResult {
   stdout: string;
   /** The last part of stderr, capped. */
   stderrTail: string;
+  /** The last part of stdout, capped; empty when stdout was streamed to `stdout`. */
+  stdoutTail: string;
   timedOut: boolean;
   cancelled: boolean;
 }

@@ -1,5 +1,5 @@
 // Runs one command on an opened SSH channel: feeds stdin, streams or captures stdout with backpressure, keeps
-// the tail of stderr, and applies cancellation and timeouts through the caller's stop function.
+// the tails of stderr and of captured stdout (scripts report failures on either), and applies cancellation and timeouts through the caller's stop function.
 import { pipeline } from 'node:stream/promises';
 import type { ClientChannel } from 'ssh2';
 import type { ConnectionError } from '../errors.js';
@@ -7,7 +7,7 @@ import type { ExecOptions, ExecResult } from './remote-shell.js';
 import { TailBuffer } from './tail-buffer.js';
 
 const CAPTURE_LIMIT_BYTES = 4 * 1024 * 1024;
-const STDERR_TAIL_BYTES = 16 * 1024;
+const OUTPUT_TAIL_BYTES = 16 * 1024;
 const KILL_GRACE_MS = 5_000;
 
 export interface ChannelExit {
@@ -26,7 +26,9 @@ export async function runChannel(
   options: ExecOptions,
   connectionError: () => ConnectionError | undefined,
 ): Promise<ExecResult> {
-  const stderr = new TailBuffer(STDERR_TAIL_BYTES);
+  const stderr = new TailBuffer(OUTPUT_TAIL_BYTES);
+  // The capture keeps the head of stdout (what a caller parses); a failure is explained by its end.
+  const stdoutTail = new TailBuffer(OUTPUT_TAIL_BYTES);
   const captured: Buffer[] = [];
   let capturedBytes = 0;
   let timedOut = false;
@@ -80,6 +82,7 @@ export async function runChannel(
     } else {
       channel.on('data', (chunk: Buffer) => {
         options.onStdout?.(chunk);
+        stdoutTail.push(chunk);
         if (capturedBytes < CAPTURE_LIMIT_BYTES) {
           captured.push(chunk);
           capturedBytes += chunk.length;
@@ -121,6 +124,7 @@ export async function runChannel(
     signal: exitSignal,
     stdout: Buffer.concat(captured).toString('utf8'),
     stderrTail: stderr.toString(),
+    stdoutTail: stdoutTail.toString(),
     timedOut,
     cancelled,
   };

@@ -59,7 +59,7 @@ describe('a failing job script', () => {
     const errors = errorsOf(result.stderr);
     expect(result.stderr).toMatch(/^1 error\(s\) occurred:\nerror 1: backup script of job 'web-server' on web\/1 exited with status 1/);
     expect(errors).toMatch(/stderr \(last lines\):\n\s+tar: \/var\/vcap\/store\/web: Cannot open: Permission denied/);
-    expect(errors).toMatch(/next step: see the stderr above and the job's logs under \/var\/vcap\/sys\/log\/web-server\/ on web\/1/);
+    expect(errors).toMatch(/next step: see the output above and the job's logs under \/var\/vcap\/sys\/log\/web-server\/ on web\/1/);
     expect(errors).not.toMatch(/web\/0|database\/0/);
     expect(result.stdout).toMatch(/web\/1 web-server: backup FAILED/);
     expect(await unlockFlags()).toEqual({ 'database/0': ['false'], 'web/0': ['false'], 'web/1': ['false'] });
