@@ -26,7 +26,7 @@ export interface LoggerOptions {
   level: LogLevel;
   /** json: pino's NDJSON as is; text: `time LEVEL message key=value ...` for a person reading stderr. */
   format: LogFormat;
-  /** A file path (appended to, created if missing) or a stream such as stderr. */
+  /** A file path (appended to, created 0600 if missing: it holds script output) or a stream such as stderr. */
   destination: string | Writable;
 }
 
@@ -35,7 +35,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const destination =
     typeof options.destination === 'string'
       ? // Synchronous writes: the last lines (the failure, run finished) must be on disk when the process exits.
-        pino.destination({ dest: options.destination, sync: true, mkdir: true, append: true })
+        pino.destination({ dest: options.destination, sync: true, mkdir: true, append: true, mode: 0o600 })
       : options.destination;
   return pino(
     {

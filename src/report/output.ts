@@ -59,7 +59,8 @@ export function createOutput(options: OutputOptions): Output {
       // The exit code the process ends with is authoritative (e.g. a usage error never started a run).
       const final: RunSummary = { ...summary, exitCode, status: exitCode === 0 ? 'succeeded' : 'failed' };
       await mkdir(path.dirname(path.resolve(options.summaryJsonPath)), { recursive: true });
-      await writeFile(options.summaryJsonPath, JSON.stringify({ schemaVersion: 1, ...final }, null, 2) + '\n');
+      // 0600 when created: it holds failure messages with script output. An existing file keeps its mode.
+      await writeFile(options.summaryJsonPath, JSON.stringify({ schemaVersion: 1, ...final }, null, 2) + '\n', { mode: 0o600 });
       return final;
     },
   };
