@@ -26,3 +26,16 @@ describe('createLogger', () => {
     expect(out.lines[0]).toMatch(/^\S+ DEBUG step started instance=db\/0 detail="two words"$/);
   });
 });
+
+describe('createLogger text format', () => {
+  it('escapes control characters in messages and values, one line per entry', () => {
+    const out = capture();
+    createLogger({ level: 'info', format: 'text', destination: out.destination as never })
+      .child({ job: 'db\x1b[2J' })
+      .error({ detail: '\x1b]0;pwned\x07 All good\r', error: { message: 'a\u009b2Jb\nc\u202e' } }, 'script\x1b[31m failed');
+    expect(out.lines).toHaveLength(1);
+    expect(out.lines[0]).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202e]/);
+    expect(out.lines[0]).toContain('ERROR script\\x1b[31m failed job=db\\x1b[2J detail="\\u001b]0;pwned\\u0007 All good\\r"');
+    expect(out.lines[0]).toContain('\\x9b2Jb\\nc\\u{202e}');
+  });
+});

@@ -2,6 +2,7 @@
 // shippers get structured fields while human output stays on stdout. Secrets are redacted by path.
 import type { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
+import { escapeLine } from './report/escape.js';
 
 export type { Logger };
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -53,7 +54,10 @@ interface LineSink {
   write(text: string): unknown;
 }
 
-/** Re-encodes pino's JSON lines as `time LEVEL message key=value ...` (no extra dependency for this). */
+/**
+ * Re-encodes pino's JSON lines as `time LEVEL message key=value ...` (no extra dependency for this). The line
+ * is escaped whole: values carry instance output, and this text is read on a terminal (stderr, `less`, `tail`).
+ */
 function asTextLines(out: LineSink): LineSink {
   return {
     write(chunk: string) {
@@ -61,7 +65,7 @@ function asTextLines(out: LineSink): LineSink {
         if (!line) continue;
         const { time, level, msg, name: _name, ...fields } = JSON.parse(line) as Record<string, unknown>;
         const rest = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`);
-        out.write(`${String(time)} ${String(level).toUpperCase()} ${String(msg)}${rest.length ? ' ' + rest.join(' ') : ''}\n`);
+        out.write(escapeLine(`${String(time)} ${String(level).toUpperCase()} ${String(msg)}${rest.length ? ' ' + rest.join(' ') : ''}`) + '\n');
       }
       return true;
     },

@@ -1,5 +1,6 @@
 // The one place where failures become text for the operator and an exit status (BBR's bitmask).
 import { BbrError, CancelledError, CleanupError, DrainError, exitCodeOf, hintOf, UnlockError } from '../errors.js';
+import { escapeLine, escapeLines } from '../report/escape.js';
 
 export interface ExitReport {
   exitCode: number;
@@ -11,9 +12,9 @@ export function reportFailures(failures: readonly unknown[], options: { cleanupC
   if (failures.length === 0) return { exitCode: 0, text: '' };
   const lines: string[] = [`${failures.length} error(s) occurred:`];
   failures.forEach((failure, i) => {
-    lines.push(`error ${i + 1}: ${messageOf(failure)}`);
+    lines.push(`error ${i + 1}: ${continued(messageOf(failure))}`);
     const hint = hintOf(failure);
-    if (hint) lines.push(`  next step: ${hint}`);
+    if (hint) lines.push(`  next step: ${continued(hint)}`);
   });
   // BBR compat: after unlock, cleanup or drain failures, recommend the cleanup command (cli/command/utils.go);
   // BBR also prints it when the operator interrupts a run.
@@ -21,9 +22,22 @@ export function reportFailures(failures: readonly unknown[], options: { cleanupC
     (f) => f instanceof UnlockError || f instanceof CleanupError || f instanceof DrainError || f instanceof CancelledError,
   );
   if (needsCleanup && options.cleanupCommand) {
-    lines.push('', `It is recommended that you run \`${options.cleanupCommand}\` to ensure that any temp files are cleaned up and all jobs are unlocked.`);
+    const command = escapeLine(options.cleanupCommand);
+    lines.push('', `It is recommended that you run \`${command}\` to ensure that any temp files are cleaned up and all jobs are unlocked.`);
   }
   return { exitCode: exitCodeOf(failures), text: lines.join('\n') + '\n' };
+}
+
+/**
+ * Messages carry instance output (a script's stderr tail, a job name), so control characters are escaped,
+ * and every continuation line starts at column 4 or deeper, right of our own "error N:" and "  next step:":
+ * an instance cannot print a convincing line of either kind.
+ */
+function continued(text: string): string {
+  return escapeLines(text)
+    .split('\n')
+    .map((line, i) => (i === 0 || line === '' || /^( {4}|\t)/.test(line) ? line : `    ${line}`))
+    .join('\n');
 }
 
 function messageOf(failure: unknown): string {

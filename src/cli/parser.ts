@@ -7,6 +7,7 @@ import { deploymentMode } from './commands/deployment.js';
 import { directorMode } from './commands/director.js';
 import { jobMode } from './commands/job.js';
 import type { SetExitCode } from './commands/types.js';
+import { escapeLines } from '../report/escape.js';
 import { allSinks } from '../report/events.js';
 import type { Output } from '../report/output.js';
 import { configureOutput, outputFlags, outputOptions } from './output-options.js';
@@ -59,14 +60,14 @@ export async function runCli(argv: string[], cli: CliRuntime): Promise<number> {
     .parseAsync();
   } catch (error) {
     if (!(error instanceof UsageError) && !isYargsError(error)) throw error;
-    runtime.stderr.write(`Error: ${(error as Error).message}\nRun with --help to see the flags and examples.\n`);
+    runtime.stderr.write(`Error: ${escapeLines((error as Error).message)}\nRun with --help to see the flags and examples.\n`);
     exitCode = 1;
   }
   if (output) {
     try {
       await output.finish(exitCode);
     } catch (error) {
-      runtime.stderr.write(`Error: cannot write --summary-json: ${(error as Error).message}\n`);
+      runtime.stderr.write(`Error: cannot write --summary-json: ${escapeLines((error as Error).message)}\n`);
       exitCode ||= 1;
     }
   }

@@ -1,6 +1,7 @@
 // Renders a `bbr-ts job test` report for people: one line per check, grouped by kind, with the output of
 // every contract-run step (its last lines) and the next step for each problem.
 import type { CheckResult, CheckStatus, JobTestReport } from '../release-check/types.js';
+import { escapeLine } from './escape.js';
 
 const LABEL: Record<CheckStatus, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP' };
 const OUTPUT_LINES = 10;
@@ -16,7 +17,8 @@ export function formatJobTestReport(report: JobTestReport & { scratchDir?: strin
   const count = (status: CheckStatus) => report.checks.filter((c) => c.status === status).length;
   lines.push('', `${report.passed ? 'PASSED' : 'FAILED'}: ${count('pass')} passed, ${count('fail')} failed, ${count('warn')} warning(s), ${count('skip')} skipped`);
   if (report.scratchDir) lines.push(`scratch folder kept at ${report.scratchDir}`);
-  return lines.join('\n') + '\n';
+  // Script output and names are shown as they were, control characters escaped: one escaped line per line.
+  return lines.map(escapeLine).join('\n') + '\n';
 }
 
 function formatCheck(check: CheckResult): string[] {

@@ -1,6 +1,7 @@
 // What the live view shows, folded from events: per instance its current step, per job its drain progress.
 // Pure, so the frame can be tested without a terminal.
 import type { RunEvent } from './events.js';
+import { escapeLine } from './escape.js';
 import { formatBytes, seconds } from './plain-lines.js';
 
 export type Step = 'connect' | 'metadata' | 'ready' | 'lock' | 'backup' | 'restore' | 'unlock' | 'drain' | 'upload' | 'done' | 'failed';
@@ -95,21 +96,22 @@ export class LiveState {
 
   /** The frame: a title line, then per instance group its instances with their step and jobs. */
   frame(now: number): string {
-    const lines = [`${this.title}  ${clock(now - this.startedAt)}  ${this.phase}`];
+    // Names come from the manifest and from instances: escaped here, before widths are measured.
+    const lines = [`${escapeLine(this.title)}  ${clock(now - this.startedAt)}  ${this.phase}`];
     const groups = new Map<string, InstanceState[]>();
     for (const instance of this.instances.values()) {
-      const group = instance.name.split('/')[0]!;
+      const group = escapeLine(instance.name.split('/')[0]!);
       groups.set(group, [...(groups.get(group) ?? []), instance]);
     }
-    const width = Math.max(0, ...[...this.instances.keys()].map((n) => n.length));
+    const width = Math.max(0, ...[...this.instances.keys()].map((n) => escapeLine(n).length));
     for (const [group, instances] of groups) {
       lines.push(group);
       for (const instance of instances) {
         const step = instance.failed ? 'FAILED' : instance.step;
         const jobs = [...instance.jobs.values()];
-        const head = `  ${instance.name.padEnd(width)}  ${step.padEnd(8)}`;
+        const head = `  ${escapeLine(instance.name).padEnd(width)}  ${step.padEnd(8)}`;
         if (jobs.length === 0) lines.push(head.trimEnd());
-        jobs.forEach((job, i) => lines.push(`${i === 0 ? head : ' '.repeat(head.length)}  ${job.name}${describeJob(job, now)}`));
+        jobs.forEach((job, i) => lines.push(`${i === 0 ? head : ' '.repeat(head.length)}  ${escapeLine(job.name)}${describeJob(job, now)}`));
       }
     }
     return lines.join('\n');

@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import { styleText } from 'node:util';
 import { createLogUpdate } from 'log-update';
 import type { EventSink, RunEvent } from './events.js';
+import { escapeLine, escapeLines } from './escape.js';
 import { LiveState } from './live-state.js';
 import { formatPlan } from './plan-text.js';
 
@@ -40,10 +41,11 @@ export function createLiveView(stream: Writable & { columns?: number }, options:
   const render = () => {
     if (active) update(state.frame(now()));
   };
-  /** Writes lines that stay (failures, warnings, the plan) above the live frame. */
-  const persist = (text: string) => {
+  /** Writes lines that stay (failures, warnings, the plan) above the live frame: escaped first, then coloured. */
+  const persist = (text: string, colour?: 'red' | 'yellow') => {
     if (active) update.clear();
-    stream.write(text + '\n');
+    const safe = escapeLines(text);
+    stream.write((colour ? paint(colour, safe) : safe) + '\n');
     render();
   };
   const stop = () => {
@@ -69,14 +71,14 @@ export function createLiveView(stream: Writable & { columns?: number }, options:
         return;
       case 'script-finished':
         if (event.error) shown.add(event.error);
-        if (event.error) persist(paint('red', `✗ ${event.instance} ${event.job}: ${event.script} failed: ${firstLine(event.error.message)}`));
+        if (event.error) persist(`✗ ${event.instance} ${event.job}: ${event.script} failed: ${firstLine(event.error.message)}`, 'red');
         return;
       case 'failure':
         // Script failures were shown when the script finished; the rest (drain, cleanup, connection) show here.
-        if (!shown.has(event.error) && !shown.has(event.error.cause as object)) persist(paint('red', `✗ ${firstLine(event.error.message)}`));
+        if (!shown.has(event.error) && !shown.has(event.error.cause as object)) persist(`✗ ${firstLine(event.error.message)}`, 'red');
         return;
       case 'warning':
-        persist(paint('yellow', `! ${[event.instance, event.job].filter(Boolean).join(' ')}${event.instance || event.job ? ': ' : ''}${event.message}`));
+        persist(`! ${[event.instance, event.job].filter(Boolean).join(' ')}${event.instance || event.job ? ': ' : ''}${escapeLine(event.message)}`, 'yellow');
         return;
       case 'transfer-progress':
         return; // the timer redraws; a redraw per chunk would cost more than the drain

@@ -1,5 +1,6 @@
 // Line-per-event output for logs, pipes and CI: stable, greppable, one event per line, prefixed with the
 // UTC time and the instance and job it concerns.
+import { escapeLine } from './escape.js';
 import type { RunEvent } from './events.js';
 import { formatPlan } from './plan-text.js';
 
@@ -8,7 +9,8 @@ export function formatPlainLine(event: RunEvent, now: Date = new Date()): string
   // The plan is a block the operator reads as a whole, not an event to grep.
   if (event.type === 'plan-ready') return formatPlan(event.plan);
   const text = describe(event);
-  return text === undefined ? undefined : `${at} ${text}`;
+  // One event, one line: names and messages come from instances, so control characters and newlines are escaped.
+  return text === undefined ? undefined : `${at} ${escapeLine(text)}`;
 }
 
 function describe(event: RunEvent): string | undefined {

@@ -1,5 +1,6 @@
 // The plan of a run as text (`backup --dry-run`): lock waves in order, the scripts each job would run,
 // the unlock waves and where the artifact would go. Rendered the same on a terminal and in a pipe.
+import { escapeLine } from './escape.js';
 import type { PlanDescription, PlannedJob } from './events.js';
 
 export function formatPlan(plan: PlanDescription): string {
@@ -24,5 +25,6 @@ export function formatPlan(plan: PlanDescription): string {
         : `  4. read the artifact from ${plan.artifactPath}/`,
     );
   }
-  return lines.join('\n');
+  // Job names come from instances: each line is escaped whole, so a newline in a name cannot add a line.
+  return lines.map(escapeLine).join('\n');
 }

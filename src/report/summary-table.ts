@@ -1,6 +1,7 @@
 // The final summary table printed after a run: one row per job, the longest lock window marked so that
 // operators tuning lock order and backup scripts see at once which job kept its users waiting longest.
 import { styleText } from 'node:util';
+import { escapeLine } from './escape.js';
 import { formatBytes, seconds } from './plain-lines.js';
 import { hasJobActivity, type RunSummary } from './summary.js';
 
@@ -10,7 +11,8 @@ export function formatSummaryTable(summary: RunSummary, options: { color?: boole
   // Colour is decided once (a terminal, no NO_COLOR); styleText's own check would also drop it whenever CI is set.
   const paint = (format: Parameters<typeof styleText>[0], text: string) => (options.color ? styleText(format, text, { validateStream: false }) : text);
   const lines: string[] = [];
-  const what = `${summary.operation ?? 'run'}${summary.dryRun ? ' (dry run)' : ''}${summary.deployment ? ` of '${summary.deployment}'` : ''}`;
+  // Names come from the manifest and instances: escaped before they are padded or coloured.
+  const what = escapeLine(`${summary.operation ?? 'run'}${summary.dryRun ? ' (dry run)' : ''}${summary.deployment ? ` of '${summary.deployment}'` : ''}`);
   const verdict = summary.status === 'succeeded' ? paint('green', 'succeeded') : paint(['red', 'bold'], `FAILED (exit code ${summary.exitCode})`);
   lines.push(`Summary: ${what} ${verdict}${summary.durationMs === undefined ? '' : ` in ${seconds(summary.durationMs)}`}`);
   if (hasJobActivity(summary)) {
@@ -27,7 +29,7 @@ export function formatSummaryTable(summary: RunSummary, options: { color?: boole
       job.drainMs,
       job.artifactBytes === undefined ? dash : formatBytes(job.artifactBytes),
       job.result === 'failed' ? `failed (${job.failedScripts.join(', ')})` : job.result,
-    ].map((cell) => (cell === undefined ? dash : typeof cell === 'number' ? seconds(cell) : cell)));
+    ].map((cell) => (cell === undefined ? dash : typeof cell === 'number' ? seconds(cell) : escapeLine(cell))));
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const pad = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
     lines.push(paint('bold', pad(header)));
@@ -41,17 +43,17 @@ export function formatSummaryTable(summary: RunSummary, options: { color?: boole
   }
   if (summary.longestLock) {
     const { instance, job, durationMs } = summary.longestLock;
-    lines.push(`Longest lock: ${instance} ${job}, ${paint('bold', seconds(durationMs))} (its users saw downtime for this long)`);
+    lines.push(`Longest lock: ${escapeLine(`${instance} ${job}`)}, ${paint('bold', seconds(durationMs))} (its users saw downtime for this long)`);
   }
   if (summary.drill) {
     const { passed, restoreMs, verifyMs, verifiedOn, verifyExitCode } = summary.drill;
     const verdict = passed ? paint('green', 'PASSED') : paint(['red', 'bold'], 'FAILED');
-    const check = verifyMs === undefined ? 'verification not run' : `verification on ${verifiedOn} ${seconds(verifyMs)} (exit status ${verifyExitCode ?? 'none'})`;
+    const check = verifyMs === undefined ? 'verification not run' : `verification on ${escapeLine(String(verifiedOn))} ${seconds(verifyMs)} (exit status ${verifyExitCode ?? 'none'})`;
     lines.push(`Drill: ${verdict}; time to restore ${paint('bold', seconds(restoreMs))} (compare with your recovery-time objective), ${check}`);
   }
   if (summary.artifactPath) {
     const files = summary.jobs.filter((j) => j.artifactFile !== undefined).length;
-    lines.push(`Artifact: ${summary.artifactPath} (${files} file(s), ${formatBytes(summary.artifactBytes)})`);
+    lines.push(`Artifact: ${escapeLine(summary.artifactPath)} (${files} file(s), ${formatBytes(summary.artifactBytes)})`);
   }
   return lines.join('\n') + '\n';
 }

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { describeArtifactDirectory } from '../../artifact/describe.js';
 import { verifyArtifactDirectory } from '../../artifact/verify.js';
 import { formatBbrTime } from '../../artifact/metadata-file.js';
+import { escapeLine } from '../../report/escape.js';
 import { formatBytes } from '../../report/plain-lines.js';
 import { reportFailures } from '../exit.js';
 import type { Runtime } from '../runtime.js';
@@ -33,10 +34,12 @@ async function verifyCommand(runtime: Runtime, dir: string): Promise<number> {
   for (const v of verified.verdicts) {
     const facts = v.fileCount === undefined ? '' : `, ${v.fileCount} file(s), ${formatBytes(v.contentBytes ?? 0)}`;
     const verdict = v.problem ? `BROKEN ${v.problem.message}` : `OK${facts}`;
-    runtime.stdout.write(`${v.file} (${v.label}): ${verdict}\n`);
+    // Names come from the metadata file, which anyone may have written: one escaped line per artifact.
+    runtime.stdout.write(escapeLine(`${v.file} (${v.label}): ${verdict}`) + '\n');
   }
   const whole = verified.failures.length === 0;
-  runtime.stdout.write(whole ? `${verified.directory}: whole, ${verified.verdicts.length} artifact(s) verified\n` : `${verified.directory}: NOT whole\n`);
+  const directory = escapeLine(verified.directory);
+  runtime.stdout.write(whole ? `${directory}: whole, ${verified.verdicts.length} artifact(s) verified\n` : `${directory}: NOT whole\n`);
   const report = reportFailures(verified.failures);
   runtime.stderr.write(report.text);
   return report.exitCode;
@@ -65,6 +68,7 @@ async function showCommand(runtime: Runtime, dir: string): Promise<number> {
     const size = a.tarBytes === undefined ? 'MISSING' : formatBytes(a.tarBytes);
     lines.push(`  ${a.label}: ${a.fileCount} file(s), ${size} (${a.file})`);
   }
-  runtime.stdout.write(lines.join('\n') + '\n');
+  // Names and the directory come from the artifact directory, which anyone may have written: escaped per line.
+  runtime.stdout.write(lines.map(escapeLine).join('\n') + '\n');
   return 0;
 }

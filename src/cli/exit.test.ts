@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ConnectionError, ScriptError, UnlockError } from '../errors.js';
+import { reportFailures } from './exit.js';
+
+describe('reportFailures', () => {
+  it('never passes an instance\'s control characters to the terminal, and keeps its lines right of our own', () => {
+    const script = new ScriptError({
+      instance: 'db/0',
+      job: 'db\x1b[31m',
+      script: 'backup',
+      exitCode: 1,
+      signal: null,
+      timedOut: false,
+      cancelled: false,
+      stderrTail: 'boom\n\x1b]0;pwned\x07\x1b[2J All good\r\nerror 2: nothing failed',
+    });
+    const connection = new ConnectionError('finding scripts failed on web/0: no\nerror 3: fake\n  next step: rm -rf /', { hint: 'retry\nnext step: fake' });
+    const { text } = reportFailures([script, connection, new UnlockError('unlock failed')], { cleanupCommand: 'bbr-ts x\x1b[2J' });
+    expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(text).toContain("backup script of job 'db\\x1b[31m' on db/0 exited with status 1");
+    expect(text).toContain('      \\x1b]0;pwned\\x07\\x1b[2J All good\\r\n');
+    // Only our own lines start with "error N:" or "  next step:".
+    expect(text.match(/^error \d+:/gm)).toEqual(['error 1:', 'error 2:', 'error 3:']);
+    expect(text.match(/^ {2}next step:.*/gm)).toEqual(['  next step: retry']);
+    expect(text).toContain('  next step: retry\n    next step: fake\n');
+    expect(text).toContain('\n    error 3: fake\n      next step: rm -rf /\n');
+    expect(text).toContain('run `bbr-ts x\\x1b[2J`');
+  });
+});
