@@ -12,12 +12,14 @@ describe('reportFailures', () => {
       signal: null,
       timedOut: false,
       cancelled: false,
+      stdoutTail: 'all fine\x1b[1A',
       stderrTail: 'boom\n\x1b]0;pwned\x07\x1b[2J All good\r\nerror 2: nothing failed',
     });
     const connection = new ConnectionError('finding scripts failed on web/0: no\nerror 3: fake\n  next step: rm -rf /', { hint: 'retry\nnext step: fake' });
     const { text } = reportFailures([script, connection, new UnlockError('unlock failed')], { cleanupCommand: 'bbr-ts x\x1b[2J' });
     expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
     expect(text).toContain("backup script of job 'db\\x1b[31m' on db/0 exited with status 1");
+    expect(text).toContain('    stdout (last lines):\n      all fine\\x1b[1A\n');
     expect(text).toContain('      \\x1b]0;pwned\\x07\\x1b[2J All good\\r\n');
     // Only our own lines start with "error N:" or "  next step:".
     expect(text.match(/^error \d+:/gm)).toEqual(['error 1:', 'error 2:', 'error 3:']);

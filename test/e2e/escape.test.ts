@@ -23,7 +23,8 @@ const tmp = (prefix: string) => mkdtemp(path.join(os.tmpdir(), `bbr-ts-escape-${
 
 // Retitles the window, clears the screen and writes "All good" at the start of the line (OSC, CSI, CR), then
 // the same with a C1 CSI (U+009B) and a right-to-left override (U+202E), which survive JSON.stringify.
-const HOSTILE_STDERR = String.raw`printf 'boom\n\033]0;pwned\007\033[2J All good\r\n\302\2332J\342\200\256evil\n' >&2; exit 1`;
+// stdout gets a cursor-up and erase-line, which would overwrite the report's own lines.
+const HOSTILE_STDERR = String.raw`printf 'fine\033[1A\033[2K\n'; printf 'boom\n\033]0;pwned\007\033[2J All good\r\n\302\2332J\342\200\256evil\n' >&2; exit 1`;
 const ESCAPED_STDERR = String.raw`\x1b]0;pwned\x07\x1b[2J All good\r`;
 const EVIL_JOB = 'evil\x1b]0;pwned\x07';
 const ESCAPED_JOB = String.raw`evil\x1b]0;pwned\x07`;
@@ -81,6 +82,7 @@ describe('a script writing terminal escapes to stderr', () => {
     expect(result.stderr).toMatch(/^error 1: backup script of job 'database' on database\/0 exited with status 1$/m);
     expect(result.stderr).toContain(`      ${ESCAPED_STDERR}\n`);
     expect(result.stderr).toContain(String.raw`      \x9b2J\u{202e}evil`);
+    expect(result.stderr).toContain(String.raw`      fine\x1b[1A\x1b[2K`);
     // The text log keeps one line per entry; the C1 and bidi characters JSON.stringify leaves alone are escaped.
     expect(log).toMatch(/ERROR script failed .*All good/);
     expect(log).toContain(String.raw`\x9b2J\u{202e}evil`);
