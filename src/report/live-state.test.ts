@@ -22,4 +22,17 @@ describe('LiveState', () => {
     state.apply({ type: 'script-finished', instance: 'web/0', job: 'web', script: 'pre-backup-lock', durationMs: 1, error: undefined }, 3600);
     expect(state.frame(3600).split('\n').slice(2)).toEqual(['  db/0   drain     db  4.0 MiB in 2.50s', 'web', '  web/0  lock      web  lock']);
   });
+
+  it('shows names from instances escaped, aligned by their escaped width', () => {
+    const state = new LiveState();
+    state.apply({ type: 'run-started', operation: 'backup', deployment: 'd\x1b[2J', instances: 2, runId: 'r', instanceNames: ['db/0', 'web\r/0'] }, 0);
+    state.apply({ type: 'instance-discovered', instance: 'db/0', jobs: ['evil\x1b]0;pwned\x07'], durationMs: 1 }, 0);
+    expect(state.frame(0).split('\n')).toEqual([
+      "backup of 'd\\x1b[2J'  0:00  ",
+      'db',
+      '  db/0     ready     evil\\x1b]0;pwned\\x07',
+      'web\\r',
+      '  web\\r/0  connect',
+    ]);
+  });
 });

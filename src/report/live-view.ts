@@ -41,7 +41,7 @@ export function createLiveView(stream: Writable & { columns?: number }, options:
   const render = () => {
     if (active) update(state.frame(now()));
   };
-  /** Writes lines that stay (failures, warnings, the plan) above the live frame: escaped first, then coloured. */
+  /** Writes lines that stay (failures, warnings, the plan) above the live frame: escaped, then coloured. */
   const persist = (text: string, colour?: 'red' | 'yellow') => {
     if (active) update.clear();
     const safe = escapeLines(text);
@@ -71,14 +71,14 @@ export function createLiveView(stream: Writable & { columns?: number }, options:
         return;
       case 'script-finished':
         if (event.error) shown.add(event.error);
-        if (event.error) persist(`✗ ${event.instance} ${event.job}: ${event.script} failed: ${firstLine(event.error.message)}`, 'red');
+        if (event.error) persist(escapeLine(`✗ ${event.instance} ${event.job}: ${event.script} failed: ${firstLine(event.error.message)}`), 'red');
         return;
       case 'failure':
         // Script failures were shown when the script finished; the rest (drain, cleanup, connection) show here.
-        if (!shown.has(event.error) && !shown.has(event.error.cause as object)) persist(`✗ ${firstLine(event.error.message)}`, 'red');
+        if (!shown.has(event.error) && !shown.has(event.error.cause as object)) persist(escapeLine(`✗ ${firstLine(event.error.message)}`), 'red');
         return;
       case 'warning':
-        persist(`! ${[event.instance, event.job].filter(Boolean).join(' ')}${event.instance || event.job ? ': ' : ''}${escapeLine(event.message)}`, 'yellow');
+        persist(escapeLine(`! ${[event.instance, event.job].filter(Boolean).join(' ')}${event.instance || event.job ? ': ' : ''}${event.message}`), 'yellow');
         return;
       case 'transfer-progress':
         return; // the timer redraws; a redraw per chunk would cost more than the drain
