@@ -102,7 +102,7 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
         },
         { parallelism: ctx.parallelism, signal: ctx.signal },
       );
-      for (const o of outcomes) if (o.error !== undefined) rec.failIn(DrainError, o.error);
+      for (const o of outcomes) if (o.error !== undefined) rec.failIn(DrainError, o.error, undefined, o.item);
       if (ctx.signal.aborted) rec.noteCancelled();
     });
   }

@@ -36,13 +36,14 @@ export async function lockJobs(
   ledger.started = true;
   const errorClass = options.lockErrorClass ?? LockError;
   const jobs = plan.lockWaves.flat().length;
+  const waveOf = waveNumbers(plan.lockWaves);
   return rec.phase('lock', jobs, async () => {
     const outcomes = await runWaves(
       plan.lockWaves,
       async (job) => {
         ledger.attempted.add(job);
         ledger.lockedAt.set(job, Date.now());
-        await rec.script(job, plan.lockScript, { signal: ctx.signal });
+        await rec.script(job, plan.lockScript, { signal: ctx.signal, wave: waveOf.get(job) });
       },
       { parallelism: ctx.parallelism, signal: ctx.signal },
     );
@@ -68,12 +69,13 @@ export async function unlockJobs(
   const waves = plan.unlockWaves
     .map((wave) => wave.filter((job) => ledger.attempted.has(job) || !job.scripts.has(plan.lockScript)))
     .filter((wave) => wave.length > 0);
+  const waveOf = waveNumbers(waves);
   return rec.phase('unlock', waves.flat().length, async () => {
     const outcomes = await runWaves(
       waves,
       async (job) => {
         try {
-          await rec.script(job, plan.unlockScript, { env, signal: ctx.forceSignal });
+          await rec.script(job, plan.unlockScript, { env, signal: ctx.forceSignal, wave: waveOf.get(job) });
           ledger.unlocked.add(job);
         } finally {
           const lockedAt = ledger.lockedAt.get(job);
@@ -89,4 +91,9 @@ export async function unlockJobs(
     }
     return outcomes.every((o) => o.started && o.error === undefined);
   });
+}
+
+/** Each job's 1-based wave number, for the events (reports mark lock waves with it). */
+function waveNumbers(waves: readonly (readonly DeployedJob[])[]): Map<DeployedJob, number> {
+  return new Map(waves.flatMap((wave, i) => wave.map((job) => [job, i + 1] as const)));
 }

@@ -23,20 +23,21 @@ export class RunRecorder {
     this.ctx = ctx;
   }
 
-  fail(error: unknown): void {
+  /** `job` names the job a failure belongs to when no script event says so already (drain, upload). */
+  fail(error: unknown, job?: Pick<DeployedJob, 'instance' | 'name'>): void {
     const failure = asBbrError(error);
     this.failures.push(failure);
-    this.ctx.events({ type: 'failure', error: failure });
+    this.ctx.events({ type: 'failure', error: failure, ...(job ? { instance: job.instance, job: job.name } : {}) });
   }
 
   /**
    * Wraps a failure in the phase's error class (which decides the exit bit), keeping the cause. A hint given
    * here (the phase knows what is at stake, e.g. a job left locked) wins over the cause's own.
    */
-  failIn(phase: PhaseErrorClass, error: unknown, hint?: string): void {
+  failIn(phase: PhaseErrorClass, error: unknown, hint?: string, job?: Pick<DeployedJob, 'instance' | 'name'>): void {
     if (error instanceof CancelledError) return this.noteCancelled();
     const message = error instanceof Error ? error.message : String(error);
-    this.fail(new phase(message, { cause: error, hint: hint ?? hintOf(error) }));
+    this.fail(new phase(message, { cause: error, hint: hint ?? hintOf(error) }), job);
   }
 
   /** Records the operator's interrupt once; a later call with a more precise hint replaces the first one's. */
@@ -65,10 +66,10 @@ export class RunRecorder {
   async script(
     job: DeployedJob,
     script: ScriptName,
-    options: { env?: Record<string, string>; signal: AbortSignal; createDirectory?: string },
+    options: { env?: Record<string, string>; signal: AbortSignal; createDirectory?: string; wave?: number },
   ): Promise<string> {
     const started = Date.now();
-    this.ctx.events({ type: 'script-started', instance: job.instance, job: job.name, script });
+    this.ctx.events({ type: 'script-started', instance: job.instance, job: job.name, script, ...(options.wave === undefined ? {} : { wave: options.wave }) });
     try {
       const stdout = await runScript(job.shell, {
         job: job.name,

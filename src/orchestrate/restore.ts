@@ -101,7 +101,7 @@ async function uploadArtifacts(
       },
       { parallelism: ctx.parallelism, signal: ctx.signal },
     );
-    for (const o of outcomes) if (o.error !== undefined) rec.failIn(RestoreError, o.error);
+    for (const o of outcomes) if (o.error !== undefined) rec.failIn(RestoreError, o.error, undefined, o.item);
     return outcomes.every((o) => o.started && o.error === undefined);
   });
 }

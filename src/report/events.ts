@@ -31,14 +31,16 @@ export type RunEvent =
   | { type: 'phase-finished'; phase: Phase; durationMs: number; failures: number }
   | { type: 'instance-connected'; instance: string; address: string; durationMs: number }
   | { type: 'instance-discovered'; instance: string; jobs: string[]; durationMs: number }
-  | { type: 'script-started'; instance: string; job: string; script: string }
+  /** `wave`: the 1-based lock or unlock wave a lock/unlock script runs in (the timeline marks waves with it). */
+  | { type: 'script-started'; instance: string; job: string; script: string; wave?: number }
   | { type: 'script-finished'; instance: string; job: string; script: string; durationMs: number; error?: BbrError }
   | { type: 'transfer-started'; instance: string; job: string; file: string; totalBytes?: number }
   | { type: 'transfer-progress'; instance: string; job: string; bytes: number; totalBytes?: number }
   | { type: 'transfer-finished'; instance: string; job: string; file: string; bytes: number; files: number; durationMs: number }
   | { type: 'lock-window'; instance: string; job: string; durationMs: number }
   | { type: 'warning'; message: string; instance?: string; job?: string }
-  | { type: 'failure'; error: BbrError }
+  /** `instance`/`job`: set when the failure belongs to one job but has no script event (a drain or an upload). */
+  | { type: 'failure'; error: BbrError; instance?: string; job?: string }
   | { type: 'drill-finished'; passed: boolean; restoreMs: number; verifyMs?: number; verifyExitCode?: number | null; verifiedOn?: string }
   | { type: 'run-finished'; operation: Operation; exitCode: number; durationMs: number; artifactPath?: string; dryRun?: boolean };
 
