@@ -19,6 +19,15 @@ export function outputOptions<T>(y: Argv<T>) {
     .option('summary-json', { type: 'string', describe: 'write the run\'s result (status, exit code, per-job timings and lock windows, artifact path and sizes) to this file as JSON', group: GROUP });
 }
 
+/** --report, on the commands that lock, back up or restore (backup, restore, drill), in every mode. */
+export function reportOption<T>(y: Argv<T>) {
+  return y.option('report', {
+    type: 'string',
+    describe: 'write the run as one self-contained HTML page: a timeline of every job\'s steps and locked window, lock waves, critical path, failures and the summary table',
+    group: GROUP,
+  });
+}
+
 export interface OutputFlags {
   progress: boolean;
   logFormat: LogFormat;
@@ -26,6 +35,7 @@ export interface OutputFlags {
   debug: boolean;
   logFile?: string;
   summaryJson?: string;
+  report?: string;
 }
 
 export function outputFlags(argv: Record<string, unknown>): OutputFlags {
@@ -36,6 +46,7 @@ export function outputFlags(argv: Record<string, unknown>): OutputFlags {
     debug: argv.debug === true,
     logFile: argv['log-file'] as string | undefined,
     summaryJson: argv['summary-json'] as string | undefined,
+    report: typeof argv.report === 'string' ? argv.report : undefined,
   };
 }
 
@@ -71,6 +82,8 @@ export function configureOutput(flags: OutputFlags, runtime: Runtime, terminal: 
     color: terminal.color,
     logger,
     summaryJsonPath: flags.summaryJson,
+    reportPath: flags.report,
+    generator: `bbr-ts ${runtime.version}`,
   });
   if (logger && !flags.logFile && flags.logFormat === 'json') runtime.stderr = runtime.stdout;
   return output;

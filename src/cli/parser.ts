@@ -6,6 +6,7 @@ import { artifactMode } from './commands/artifact.js';
 import { deploymentMode } from './commands/deployment.js';
 import { directorMode } from './commands/director.js';
 import { jobMode } from './commands/job.js';
+import { reportMode } from './commands/report.js';
 import type { SetExitCode } from './commands/types.js';
 import { escapeLines } from '../report/escape.js';
 import { allSinks } from '../report/events.js';
@@ -20,6 +21,7 @@ const MODES: Mode[] = [
   directorMode,
   artifactMode,
   jobMode,
+  reportMode,
 ];
 
 /** Parses argv and runs the command; resolves with the exit code. */
@@ -67,7 +69,9 @@ export async function runCli(argv: string[], cli: CliRuntime): Promise<number> {
     try {
       await output.finish(exitCode);
     } catch (error) {
-      runtime.stderr.write(`Error: cannot write --summary-json: ${escapeLines((error as Error).message)}\n`);
+      // The message names the flag and the file (--summary-json or --report).
+      runtime.stderr.write(`Error: ${escapeLines((error as Error).message)}
+`);
       exitCode ||= 1;
     }
   }

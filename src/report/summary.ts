@@ -1,6 +1,7 @@
 // The run's result computed from its events alone: per job how long it was locked (the downtime its users
 // saw), how long its backup script and drain took, artifact sizes, and the longest lock window. Pure.
 import type { Operation, PlanDescription, RunEvent } from './events.js';
+import type { Timeline } from './timeline.js';
 
 export type JobResult = 'ok' | 'failed' | 'not drained' | 'not run';
 
@@ -45,6 +46,8 @@ export interface RunSummary {
   plan?: PlanDescription;
   /** A restore drill's verdict and timings (`drill`). */
   drill?: Omit<Extract<RunEvent, { type: 'drill-finished' }>, 'type'>;
+  /** When each job's steps ran, its locked window, the waves and the critical path (--summary-json, --report). */
+  timeline?: Timeline;
 }
 
 /** Folds events into a RunSummary; feed it every event, ask for the summary at the end. */

@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js';
 import { deploymentFlags, EXAMPLE_FLAGS } from '../options.js';
 import { runDeploymentOperation } from '../run-deployment.js';
 import { drillWorkflow } from '../workflows.js';
+import { reportOption } from '../output-options.js';
 import type { Subcommand } from './types.js';
 
 export const deploymentDrill: Subcommand = (y, runtime, setExit) =>
@@ -10,7 +11,7 @@ export const deploymentDrill: Subcommand = (y, runtime, setExit) =>
     'drill',
     'Restore a backup into a (scratch) deployment, then run a verification command; reports pass or fail with the time to restore',
     (sub) =>
-      sub
+      reportOption(sub)
         .option('artifact-path', { alias: 'a', type: 'string', demandOption: true, describe: 'the <deployment>_<timestamp> backup directory to restore' })
         .option('verify', { type: 'string', demandOption: true, describe: 'shell command (sh -c) that exits 0 when the restored data is right' })
         .option('verify-on', { type: 'string', describe: 'run --verify on this instance (GROUP/INDEX, as root) instead of on this machine' })

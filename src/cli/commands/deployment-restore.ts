@@ -2,6 +2,7 @@
 import { deploymentFlags, EXAMPLE_FLAGS } from '../options.js';
 import { runDeploymentOperation } from '../run-deployment.js';
 import { restoreWorkflow } from '../workflows.js';
+import { reportOption } from '../output-options.js';
 import type { Subcommand } from './types.js';
 
 export const RESTORE_DESCRIPTION =
@@ -12,7 +13,7 @@ export const deploymentRestore: Subcommand = (y, runtime, setExit) =>
     ['restore', 'r'],
     RESTORE_DESCRIPTION,
     (sub) =>
-      sub
+      reportOption(sub)
         .option('artifact-path', { alias: 'a', type: 'string', demandOption: true, describe: 'the <deployment>_<timestamp> backup directory to restore' })
         .example(`$0 deployment ${EXAMPLE_FLAGS} restore -a /var/backups/example_20240501T100001Z`, 'restore that backup into the deployment'),
     async (argv) => {

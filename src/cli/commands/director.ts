@@ -4,6 +4,7 @@ import { connectionFlags, connectionOptions } from '../options.js';
 import { runDirectorOperation, type DirectorFlags } from '../run-director.js';
 import type { Runtime } from '../runtime.js';
 import { backupWorkflow, cleanupWorkflow, preBackupCheckWorkflow, restoreWorkflow } from '../workflows.js';
+import { reportOption } from '../output-options.js';
 import { RESTORE_DESCRIPTION } from './deployment-restore.js';
 import type { SetExitCode } from './types.js';
 
@@ -21,7 +22,7 @@ export function directorMode(y: Argv, runtime: Runtime, setExit: SetExitCode): A
       .command(
         ['backup', 'b'],
         'Lock, back up, unlock and drain every job into <host>_<timestamp>/',
-        (sub) => sub.option('artifact-path', { alias: 'a', type: 'string', default: '.', describe: 'folder in which <host>_<timestamp>/ is created' }),
+        (sub) => reportOption(sub).option('artifact-path', { alias: 'a', type: 'string', default: '.', describe: 'folder in which <host>_<timestamp>/ is created' }),
         async (argv) => {
           const workflow = backupWorkflow({ artifactPath: argv['artifact-path'], withManifest: false, unsafeLockFree: false });
           setExit(await runDirectorOperation(runtime, directorFlags(argv), 'backup', workflow));
@@ -30,7 +31,7 @@ export function directorMode(y: Argv, runtime: Runtime, setExit: SetExitCode): A
       .command(
         ['restore', 'r'],
         RESTORE_DESCRIPTION,
-        (sub) => sub.option('artifact-path', { alias: 'a', type: 'string', demandOption: true, describe: 'the <host>_<timestamp> backup directory to restore' }),
+        (sub) => reportOption(sub).option('artifact-path', { alias: 'a', type: 'string', demandOption: true, describe: 'the <host>_<timestamp> backup directory to restore' }),
         async (argv) => {
           setExit(await runDirectorOperation(runtime, directorFlags(argv), 'restore', restoreWorkflow({ artifactPath: argv['artifact-path'] })));
         },
