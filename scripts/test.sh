@@ -9,6 +9,7 @@ need_apt=()
 command -v unshare >/dev/null || need_apt+=(util-linux)
 command -v sudo >/dev/null || need_apt+=(sudo)  # the non-root login test runs scripts through real sudo
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v chromium >/dev/null || need_apt+=(chromium)  # the --report tests lay pages out in headless Chromium
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
