@@ -13,7 +13,8 @@ dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; overflow-wrap: anywhe
 .callout { margin: .4rem 0; padding: .35rem .6rem; border-left: 5px solid #e65100; background: #fff3e0; }
 .callout.critical { border-left-color: #111; background: #f4f4f4; }
 .callout.failures { border-left-color: #b00020; background: #fdecea; }
-ol.path { margin: .2rem 0 0; padding-left: 1.5rem; }
+ol.path { display: flex; flex-wrap: wrap; gap: .1rem .4rem; margin: .2rem 0 0; padding: 0; list-style: none; }
+ol.path li:not(:last-child)::after { content: " \\2192"; }
 .legend { display: flex; flex-wrap: wrap; gap: .3rem 1rem; margin: .3rem 0 .5rem; font-size: .8rem; padding: 0; list-style: none; }
 .legend li { display: flex; align-items: center; gap: .3rem; }
 .legend .bar, .legend .locked { position: static; display: inline-block; width: 2.2rem; height: 1rem; }

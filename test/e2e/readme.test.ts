@@ -88,6 +88,7 @@ it('runs the example walkthrough', async () => {
   ]);
   const summary = JSON.parse(await readFile(path.join(work, 'backups', 'last-run.json'), 'utf8'));
   expect(summary).toMatchObject({ status: 'succeeded', exitCode: 0 });
+  expect(await readFile(path.join(work, 'backups', 'last-run.html'), 'utf8')).toMatch(/<h1>backup of &#39;example&#39; <span class="verdict ok">succeeded/);
   // The restore half of the walkthrough: verify, show, restore of lost data, a drill and a cleanup.
   expect(result.stdout).toMatch(/users\.csv is back/);
   expect(result.stdout).toMatch(/drill PASSED/);
