@@ -1,16 +1,13 @@
 // HTML escaping for the --report page. Job names, messages and paths come from instances and files: hostile.
-// Besides the five markup characters, control and bidirectional-override characters are shown as visible
-// \uXXXX escapes, so a message can neither hide text nor reorder what an operator reads.
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+// Besides the five markup characters, control and bidi characters are shown as visible text, as on the
+// terminal (escape.ts), so a message can neither hide text nor reorder what an operator reads.
+import { escapeLines } from './escape.js';
 
-// C0 controls except tab and newline, DEL, C1 controls, and the bidi embedding, override and isolate marks.
-const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Text safe inside an element or a quoted attribute value. */
 export function escapeHtml(text: string): string {
-  return text
-    .replace(/[&<>"']/g, (c) => ENTITIES[c]!)
-    .replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeLines(text).replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
 
 /** `name="value"` pairs with escaped values; undefined values are left out. */

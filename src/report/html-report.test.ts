@@ -58,7 +58,7 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('dep&quot;&lt;x&gt;');
     // Bidi overrides and escape sequences become visible text instead of reordering or hiding what follows.
     expect(html).not.toMatch(/[\u202e\u001b]/);
-    expect(html).toContain('\\u202egnp.exe\\u001b[31m');
+    expect(html).toContain('\\u{202e}gnp.exe\\x1b[31m');
   });
 
   it('is self-contained: no external resource, link or script', () => {
