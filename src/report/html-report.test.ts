@@ -86,6 +86,17 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('@media print');
   });
 
+  it('says which instance was never reached', () => {
+    const summary = summaryOf(2);
+    const timeline = new TimelineCollector();
+    timeline.add({ type: 'run-started', operation: 'backup', deployment: 'd', instances: 2, runId: 'r', instanceNames: ['a/0', 'b/0'] }, T0);
+    timeline.add({ type: 'instance-connected', instance: 'a/0', address: 'x', durationMs: 5 }, T0 + 5);
+    timeline.add({ type: 'run-finished', operation: 'backup', exitCode: 1, durationMs: 10 }, T0 + 10);
+    const html = renderHtmlReport({ ...summary, timeline: timeline.timeline() });
+    expect(html).toMatch(/data-instance="a\/0"[^>]*>.*?a\/0<span class="mark">\(no job with bbr scripts\)/);
+    expect(html).toMatch(/data-instance="b\/0"[^>]*>.*?b\/0<span class="mark">\(not connected\)/);
+  });
+
   it('draws 200 jobs with one row each', () => {
     const html = renderHtmlReport(summaryOf(200));
     expect(html.match(/<div class="line job/g)).toHaveLength(200);

@@ -64,7 +64,9 @@ export function renderChart(summary: RunSummary, timeline: Timeline): string {
 
 function renderRow(row: TimelineRow, isLongest: boolean, pct: (ms: number) => string, widthPct: (a: number, b: number) => string): string {
   const name = `${row.instance}${row.job === undefined ? '' : ` ${row.job}`}`;
-  const marks = [row.failed ? '<span class="mark failed-mark">&#x2716; FAILED</span>' : '', isLongest ? '<span class="mark longest-mark">&#x25C0; longest lock</span>' : ''].join('');
+  // An instance row without jobs: say whether it was ever reached (a connection failure names it below).
+  const alone = row.job === undefined ? `<span class="mark">${row.bars.some((b) => b.kind === 'connect') ? '(no job with bbr scripts)' : '(not connected)'}</span>` : '';
+  const marks = [alone, row.failed ? '<span class="mark failed-mark">&#x2716; FAILED</span>' : '', isLongest ? '<span class="mark longest-mark">&#x25C0; longest lock</span>' : ''].join('');
   const locked = row.locked
     ? `<span${attributes({
         class: `locked${isLongest ? ' longest' : ''}`,
