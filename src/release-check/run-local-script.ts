@@ -1,6 +1,10 @@
 // Runs one job script on this machine the way BBR runs it on a VM: directly (no shell, so the shebang
-// matters), as the current user, with sudo's reset environment plus the contract's variables.
+// matters), as the current user, with sudo's reset environment plus the contract's variables, and with
+// pipes as stdout and stderr, as sshd gives them (output-pipes.ts).
+import { finished } from 'node:stream/promises';
 import { execa } from 'execa';
+import { TailBuffer } from '../ssh/tail-buffer.js';
+import { openOutputPipes } from './output-pipes.js';
 import type { ScriptStep } from './types.js';
 
 export interface LocalRunOptions {
@@ -14,6 +18,10 @@ export interface LocalRunOptions {
 }
 
 const OUTPUT_LIMIT_CHARS = 64 * 1024;
+const OUTPUT_LIMIT_BYTES = 4 * OUTPUT_LIMIT_CHARS;
+const STDOUT_LIMIT_BYTES = 1024 * 1024;
+/** How long to keep reading after the script exited, when a process it left behind holds its output open. */
+const DRAIN_GRACE_MS = 2000;
 
 // sudo's env_reset keeps little more than these; a script that needs more of the operator's environment
 // works on a laptop and fails on the VM, so we don't pass it.
@@ -31,32 +39,57 @@ export async function runLocalScript(file: string, options: LocalRunOptions): Pr
     const value = process.env[name];
     if (value !== undefined) base[name] = value;
   }
-  const started = performance.now();
-  const result = await execa(file, [], {
-    env: { ...base, ...options.extraEnv, ...options.env },
-    extendEnv: false,
-    cwd: options.cwd,
-    all: true,
-    reject: false,
-    stdin: 'ignore',
-    timeout: options.timeoutMs,
-    cancelSignal: options.signal,
-    forceKillAfterDelay: 2000,
-    maxBuffer: 1024 * 1024,
+  const pipes = await openOutputPipes();
+  // Both streams in arrival order (what a person reads), and stdout alone (what BBR parses from metadata).
+  const output = new TailBuffer(OUTPUT_LIMIT_BYTES);
+  const stdout: Buffer[] = [];
+  let stdoutBytes = 0;
+  pipes.stdout.reader.on('data', (chunk: Buffer) => {
+    output.push(chunk);
+    if (stdoutBytes < STDOUT_LIMIT_BYTES) stdout.push(chunk);
+    stdoutBytes += chunk.length;
   });
+  pipes.stderr.reader.on('data', (chunk: Buffer) => output.push(chunk));
+  const drained = Promise.all([pipes.stdout.reader, pipes.stderr.reader].map((reader) => finished(reader).catch(() => undefined)));
+  const started = performance.now();
+  let result;
+  try {
+    const subprocess = execa(file, [], {
+      env: { ...base, ...options.extraEnv, ...options.env },
+      extendEnv: false,
+      cwd: options.cwd,
+      reject: false,
+      stdin: 'ignore',
+      // execa's types list only fds up to 9; any open fd is handed to child_process.spawn as it is.
+      stdout: pipes.stdout.writeFd as 9,
+      stderr: pipes.stderr.writeFd as 9,
+      timeout: options.timeoutMs,
+      cancelSignal: options.signal,
+      forceKillAfterDelay: 2000,
+    });
+    // The child has its copies now; ours would keep the readers from ever ending.
+    pipes.closeWriteEnds();
+    result = await subprocess;
+    // Output still in the pipes is read to the end, unless something the script left running holds them open.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_GRACE_MS)))]);
+    clearTimeout(timer);
+  } finally {
+    pipes.destroy();
+  }
   const durationMs = Math.round(performance.now() - started);
   // When the file could not even be started (EACCES, ENOEXEC), execa has no output; its message says why.
   const spawnFailure = result.failed && result.exitCode === undefined && !result.timedOut && !result.isCanceled && !result.signal;
-  const output = spawnFailure ? (result.originalMessage || result.shortMessage || 'could not start') : (result.all ?? '');
+  const text = spawnFailure ? (result.originalMessage || result.shortMessage || 'could not start') : output.toString();
   const step: ScriptStep = {
     durationMs,
     exitCode: result.exitCode ?? null,
     signal: result.signal ?? null,
     timedOut: result.timedOut,
-    output: cap(output),
+    output: cap(text),
     env: options.env,
   };
-  return { step, stdout: spawnFailure ? '' : cap(result.stdout ?? '') };
+  return { step, stdout: spawnFailure ? '' : Buffer.concat(stdout).subarray(0, STDOUT_LIMIT_BYTES).toString('utf8') };
 }
 
 function cap(text: string): string {
