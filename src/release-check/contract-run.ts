@@ -1,9 +1,9 @@
 // Runs a job's scripts locally in contract order (bbr-contract.md §3.2, §3.4): lock, backup, unlock, then
-// restore from what backup wrote, then unlock; each unlock twice, because BBR may run it again (after a
-// failure, from backup-cleanup) and it must then succeed too. A scratch folder stands in for the VM's
+// lock, restore from what backup wrote, unlock; each unlock twice, because BBR may run it again (after a
+// failure, from backup-cleanup) and it must then succeed too. Lock-only jobs (no backup script) get their
+// lock and unlock runs all the same. A scratch folder (scratch-location.ts) stands in for the VM's
 // /var/vcap/store/bbr-backup/<job>/.
 import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { ScriptName } from '../contract/paths.js';
 import { describeStep, runLocalScript, stepSucceeded, type LocalRunOptions } from './run-local-script.js';
@@ -16,12 +16,24 @@ export interface ContractRunOptions {
   extraEnv: Record<string, string>;
   timeoutMs: number;
   signal: AbortSignal;
+  /** Where the scratch folder goes (scratch-location.ts). */
+  scratchParent: string;
   /** Keep the scratch folder for inspection instead of removing it. */
   keepScratch: boolean;
 }
 
-export async function contractRun(options: ContractRunOptions): Promise<{ checks: CheckResult[]; scratchDir?: string }> {
-  const scratch = await mkdtemp(path.join(os.tmpdir(), `bbr-ts-job-test-${options.job}-`));
+export interface ContractRunResult {
+  checks: CheckResult[];
+  /** The scratch folder, when kept. */
+  scratchDir?: string;
+  /** What backup got as $BBR_ARTIFACT_DIRECTORY (removed afterwards unless kept). */
+  backupArtifactDir: string;
+}
+
+const LOCK_ONLY = 'no backup script (a lock-only job): BBR still runs its lock and unlock scripts, and so does job test';
+
+export async function contractRun(options: ContractRunOptions): Promise<ContractRunResult> {
+  const scratch = await mkdtemp(path.join(options.scratchParent, `bbr-ts-job-test-${options.job}-`));
   const backupDir = path.join(scratch, 'backup', 'bbr-backup', options.job) + '/';
   const restoreDir = path.join(scratch, 'restore', 'bbr-backup', options.job) + '/';
   const cwd = path.join(scratch, 'cwd');
@@ -32,34 +44,43 @@ export async function contractRun(options: ContractRunOptions): Promise<{ checks
   const run = (script: ScriptName, env: Record<string, string>, check: string = script) =>
     runStep(checks, options, { script, env, check, cwd });
   try {
-    if (!has('backup')) {
-      checks.push({ kind: 'run', check: 'backup', status: 'skip', message: 'no backup script: nothing to run (restore is skipped too, as there is nothing to restore from)' });
-      return { checks };
-    }
     const artifactEnv = (dir: string) => ({ BBR_ARTIFACT_DIRECTORY: dir, ARTIFACT_DIRECTORY: dir });
+    // Backup: lock, backup, unlock twice. A job without a backup script still gets its lock and unlock, as
+    // BBR runs the lock scripts of every job of a deployment it backs up.
     const locked = has('pre-backup-lock') ? await run('pre-backup-lock', {}) : true;
-    const backedUp = locked && (await run('backup', artifactEnv(backupDir)));
-    const wroteFiles = backedUp && (await checkWroteSomething(checks, backupDir));
+    let backedUp = false;
+    if (!has('backup')) {
+      checks.push({ kind: 'run', check: 'backup', status: 'skip', message: LOCK_ONLY });
+    } else if (!locked) {
+      checks.push({ kind: 'run', check: 'backup', status: 'skip', message: 'backup not run: pre-backup-lock failed (BBR stops there too)' });
+    } else {
+      backedUp = await run('backup', artifactEnv(backupDir));
+      if (backedUp) await checkWroteSomething(checks, backupDir);
+    }
     if (has('post-backup-unlock')) {
-      const env = { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: String(backedUp) };
+      // BBR tells unlock whether the backup step succeeded; for a lock-only job that is its lock.
+      const env = { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: String(has('backup') ? backedUp : locked) };
       await run('post-backup-unlock', env);
       await run('post-backup-unlock', env, 'post-backup-unlock-idempotent');
     }
+    // Restore: lock, restore from what backup wrote (an empty artifact too, as BBR would), unlock twice.
+    const restoreLocked = has('pre-restore-lock') ? await run('pre-restore-lock', {}) : true;
     if (!has('restore')) {
       checks.push({ kind: 'run', check: 'restore', status: 'skip', message: 'no restore script' });
-    } else if (!wroteFiles) {
-      checks.push({ kind: 'run', check: 'restore', status: 'skip', message: 'restore not run: the backup step did not produce an artifact' });
+    } else if (!backedUp) {
+      checks.push({ kind: 'run', check: 'restore', status: 'skip', message: has('backup') ? 'restore not run: the backup step did not produce an artifact' : 'restore not run: there is no backup script to produce an artifact' });
+    } else if (!restoreLocked) {
+      checks.push({ kind: 'run', check: 'restore', status: 'skip', message: 'restore not run: pre-restore-lock failed' });
     } else {
       // On a VM, BBR uploads the artifact into a fresh directory of the same name before restore.
       await cp(backupDir, restoreDir, { recursive: true, preserveTimestamps: true });
-      const restoreLocked = has('pre-restore-lock') ? await run('pre-restore-lock', {}) : true;
-      if (restoreLocked) await run('restore', artifactEnv(restoreDir));
-      if (has('post-restore-unlock')) {
-        await run('post-restore-unlock', {});
-        await run('post-restore-unlock', {}, 'post-restore-unlock-idempotent');
-      }
+      await run('restore', artifactEnv(restoreDir));
     }
-    return { checks, scratchDir: options.keepScratch ? scratch : undefined };
+    if (has('post-restore-unlock')) {
+      await run('post-restore-unlock', {});
+      await run('post-restore-unlock', {}, 'post-restore-unlock-idempotent');
+    }
+    return { checks, scratchDir: options.keepScratch ? scratch : undefined, backupArtifactDir: backupDir };
   } finally {
     if (!options.keepScratch) await rm(scratch, { recursive: true, force: true });
   }
@@ -95,18 +116,33 @@ function hintFor(script: ScriptName, again: boolean, step: ScriptStep): string {
   return `see the output above; the script must exit 0 when it succeeds (any other status fails the whole ${script.includes('restore') ? 'restore' : 'backup'})`;
 }
 
-async function checkWroteSomething(checks: CheckResult[], dir: string): Promise<boolean> {
-  const files = await countFiles(dir);
-  checks.push(
-    files > 0
-      ? { kind: 'run', check: 'backup-wrote-files', status: 'pass', script: 'backup', message: `backup wrote ${files} file(s) into $BBR_ARTIFACT_DIRECTORY` }
-      : { kind: 'run', check: 'backup-wrote-files', status: 'fail', script: 'backup', message: 'backup succeeded but wrote nothing into $BBR_ARTIFACT_DIRECTORY', hint: 'write the backup into "$BBR_ARTIFACT_DIRECTORY" (it ends with a slash); anything written elsewhere is not collected' },
-  );
-  return files > 0;
+/**
+ * Writing nothing is legitimate (release_level_backup: false, the default of several real releases, makes
+ * backup a no-op), so it only warns; a folder counts as output (bosh's and capi's blobstores back up an
+ * empty store/ folder, which restore needs).
+ */
+async function checkWroteSomething(checks: CheckResult[], dir: string): Promise<void> {
+  const { files, folders } = await countEntries(dir);
+  if (files + folders > 0) {
+    checks.push({ kind: 'run', check: 'backup-wrote-files', status: 'pass', script: 'backup', message: `backup wrote ${files} file(s) and ${folders} folder(s) into $BBR_ARTIFACT_DIRECTORY` });
+    return;
+  }
+  checks.push({
+    kind: 'run',
+    check: 'backup-wrote-files',
+    status: 'warn',
+    script: 'backup',
+    message: 'backup succeeded but wrote nothing into $BBR_ARTIFACT_DIRECTORY',
+    hint: 'fine when this job has nothing to back up as configured (e.g. release_level_backup: false); otherwise write the backup into "$BBR_ARTIFACT_DIRECTORY" (it ends with a slash): anything written elsewhere is not collected',
+  });
 }
 
-async function countFiles(dir: string): Promise<number> {
-  let count = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) if (!entry.isDirectory()) count++;
-  return count;
+async function countEntries(dir: string): Promise<{ files: number; folders: number }> {
+  let files = 0;
+  let folders = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isDirectory()) folders++;
+    else files++;
+  }
+  return { files, folders };
 }

@@ -13,17 +13,23 @@ const DEPRECATED_KEYS: Readonly<Record<string, string>> = {
   restore_name: 'discontinued in BBR: restore refuses every instance whose job sets it',
 };
 
+export interface MetadataLint {
+  checks: CheckResult[];
+  /** The job is disabled: BBR runs none of its other scripts. */
+  skipBbrScripts: boolean;
+}
+
 export async function lintMetadata(
   bbrDir: string,
   job: string,
   bbrTsVersion: string,
   run: Omit<LocalRunOptions, 'env'>,
-): Promise<CheckResult[]> {
+): Promise<MetadataLint> {
   const env = metadataEnv(bbrTsVersion);
   const { step, stdout } = await runLocalScript(path.join(bbrDir, 'metadata'), { ...run, env });
   const base = { kind: 'lint' as const, script: 'metadata' };
   if (!stepSucceeded(step)) {
-    return [{ ...base, check: 'metadata-runs', status: 'fail', step, message: `metadata ${describeStep(step)}`, hint: 'BBR runs metadata before every command; if it fails, the whole deployment cannot be backed up or restored' }];
+    return { checks: [{ ...base, check: 'metadata-runs', status: 'fail', step, message: `metadata ${describeStep(step)}`, hint: 'BBR runs metadata before every command; if it fails, the whole deployment cannot be backed up or restored' }], skipBbrScripts: false };
   }
   const checks: CheckResult[] = [{ ...base, check: 'metadata-runs', status: 'pass', step, message: `metadata succeeded in ${step.durationMs} ms` }];
   // BBR parses stdout only; stderr is free for logs.
@@ -33,7 +39,7 @@ export async function lintMetadata(
   } catch (error) {
     if (!(error instanceof MetadataError)) throw error;
     checks.push({ ...base, check: 'metadata-schema', status: 'fail', message: error.message.replace(/^metadata script of job '[^']*' on this machine /, 'metadata '), hint: 'print YAML of the documented schema to stdout (scripts-contract/README.md#metadata); send logs to stderr' });
-    return checks;
+    return { checks, skipBbrScripts: false };
   }
   for (const key of parsed.unknownKeys) {
     const meant = closestName(key, METADATA_KEYS.filter((k) => !(k in DEPRECATED_KEYS)));
@@ -44,8 +50,8 @@ export async function lintMetadata(
     if (value !== undefined) checks.push({ ...base, check: 'metadata-deprecated', status: 'fail', message: `metadata prints deprecated key '${key}': ${why}`, hint: `remove '${key}' (for one artifact shared by all instances use the bbr.backup_one_restore_all job property)` });
   }
   if (parsed.skipBbrScripts) {
-    checks.push({ ...base, check: 'metadata-skip', status: 'warn', message: 'metadata sets skip_bbr_scripts: true, so BBR ignores this job entirely', hint: 'expected only when the job is deliberately disabled' });
+    checks.push({ ...base, check: 'metadata-skip', status: 'warn', message: 'metadata sets skip_bbr_scripts: true, so BBR ignores this job entirely (and job test runs none of its other scripts)', hint: 'expected only when the job is deliberately disabled' });
   }
   if (checks.length === 1) checks.push({ ...base, check: 'metadata-schema', status: 'pass', message: 'metadata prints valid metadata' });
-  return checks;
+  return { checks, skipBbrScripts: parsed.skipBbrScripts };
 }

@@ -34,6 +34,14 @@ export interface JobTestReport {
   jobDir: string;
   passed: boolean;
   checks: CheckResult[];
+  /** Where the contract run's $BBR_ARTIFACT_DIRECTORY was, and why there; absent when nothing ran. */
+  scratch?: {
+    /** What backup got as $BBR_ARTIFACT_DIRECTORY. */
+    artifactDirectory: string;
+    reason: string;
+    /** The scratch folder, when kept (--keep). */
+    kept?: string;
+  };
 }
 
 export type OnlyChecks = 'lint' | 'run' | undefined;

@@ -80,10 +80,14 @@ const FAULTS: Record<string, [string, RegExp][]> = {
   'metadata-wrong-type': [['metadata-schema', /'backup_should_be_locked_before' must be a list/]],
   'metadata-unknown-key': [['metadata-keys', /unknown key 'backup_should_be_locked_befor': did you mean 'backup_should_be_locked_before'/]],
   'metadata-deprecated-key': [['metadata-deprecated', /deprecated key 'backup_name': discontinued/]],
-  'backup-writes-nothing': [['backup-wrote-files', /wrote nothing/]],
+  // Writing nothing is only a warning (release_level_backup: false is legitimate); restoring from it fails.
+  'backup-writes-nothing': [['restore', /restore exited with status 2/]],
   'unlock-not-idempotent': [['post-backup-unlock-idempotent', /not idempotent/]],
   'restore-fails': [['restore', /restore exited with status/]],
   'backup-exits-1': [['backup', /backup exited with status 1/]],
+  'metadata-fails': [['metadata-runs', /metadata exited with status 1/]],
+  'lock-only-lock-fails': [['pre-backup-lock', /pre-backup-lock exited with status 3/]],
+  'lock-only-unlock-not-idempotent': [['post-backup-unlock-idempotent', /not idempotent/]],
 };
 
 describe('job test on broken jobs', () => {
@@ -111,6 +115,20 @@ describe('job test on broken jobs', () => {
     // Unlock still runs after a failed backup, told that the backup failed.
     expect(result.stdout).toMatch(/writes resumed \(backup successful: false\)/);
     expect(result.stdout).toMatch(/FAILED: /);
+  });
+
+  it('shows the output of a failing metadata script in the text report, not only in JSON', async () => {
+    const result = await jobTest(path.join(BROKEN, 'metadata-fails'));
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/FAIL {2}metadata exited with status 1\n {8}output:\n {10}notes: cannot read the lock order from .*lock-order\.yml\n {8}next step:/);
+  });
+
+  it('warns (and does not fail) on a backup that writes nothing, then runs restore from the empty artifact', async () => {
+    const { report } = await jsonReport(path.join(BROKEN, 'backup-writes-nothing'));
+    const wrote = report.checks.find((c) => c.check === 'backup-wrote-files')!;
+    expect(wrote).toMatchObject({ status: 'warn', message: expect.stringMatching(/wrote nothing/) });
+    expect(wrote.hint).toMatch(/release_level_backup: false/);
+    expect(report.checks.find((c) => c.check === 'restore')).toMatchObject({ status: 'fail' });
   });
 
   it('--only lint catches the static faults without running anything', async () => {

@@ -22,6 +22,7 @@ export function jobMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
             .option('json', { type: 'boolean', default: false, coerce: lastBoolean, describe: 'print the report as JSON (for CI)' })
             .option('env', { type: 'string', array: true, nargs: 1, default: [] as string[], describe: 'NAME=VALUE given to every script, e.g. where your rendered templates keep data (repeatable)' })
             .option('timeout', { type: 'number', default: 300, coerce: lastNumber, describe: 'seconds each script may run' })
+            .option('scratch-dir', { type: 'string', coerce: lastOf, describe: 'create the scratch folder ($BBR_ARTIFACT_DIRECTORY) here; put it on the filesystem of the job\'s data when backup hard-links into it (default: <vcap>/store next to <vcap>/jobs/<job>, else /var/vcap/store, else the temp folder)' })
             .option('keep', { type: 'boolean', default: false, coerce: lastBoolean, describe: 'keep the scratch folder (the artifact backup wrote) for inspection' })
             .example('$0 job test jobs/my-db --only lint', 'static checks only')
             .example('$0 job test jobs/my-db --env DATA_DIR=/tmp/my-db --json', 'full check for CI'),
@@ -34,6 +35,7 @@ export function jobMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
             bbrTsVersion: runtime.version,
             extraEnv: parseEnv(argv.env),
             timeoutMs: timeout * 1000,
+            scratchDir: argv['scratch-dir'] as string | undefined,
             keepScratch: argv.keep,
             signal: runtime.signal,
           });
