@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { UsageError } from '../errors.js';
 
 export const VM_STORE = '/var/vcap/store';
 
@@ -20,7 +21,13 @@ export interface ScratchLocation {
  * `<root>/jobs/<job>`, as on a VM), else /var/vcap/store, else the OS temp dir.
  */
 export async function chooseScratchLocation(jobDir: string, explicit?: string): Promise<ScratchLocation> {
-  if (explicit !== undefined) return { parent: path.resolve(explicit), reason: 'chosen with --scratch-dir' };
+  if (explicit !== undefined) {
+    const parent = path.resolve(explicit);
+    if (!(await isDirectory(parent))) {
+      throw new UsageError(`--scratch-dir ${explicit} is not an existing folder: create it first, on the filesystem of the job's data`);
+    }
+    return { parent, reason: 'chosen with --scratch-dir' };
+  }
   const candidates: string[] = [];
   if (path.basename(path.dirname(jobDir)) === 'jobs') candidates.push(path.join(path.dirname(path.dirname(jobDir)), 'store'));
   candidates.push(VM_STORE);

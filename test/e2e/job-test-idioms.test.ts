@@ -160,6 +160,14 @@ describe('the scratch $BBR_ARTIFACT_DIRECTORY is on the filesystem of the job\'s
     expect(report.scratch!.artifactDirectory.startsWith(store)).toBe(true);
   });
 
+  it('refuses a --scratch-dir that is not an existing folder', async () => {
+    const result = await runBbrTs(['job', 'test', path.join(IDIOMS, 'lock-only'), '--scratch-dir', path.join(os.tmpdir(), 'no-such-folder')]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/--scratch-dir \S+no-such-folder is not an existing folder/);
+    expect(result.stderr).toMatch(/create it first/);
+    expect(result.stdout).toBe('');
+  });
+
   it('says where $BBR_ARTIFACT_DIRECTORY was and why, in the text report', async () => {
     const vcapRoot = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-vcap-'));
     const result = await runBbrTs(['job', 'test', path.join(IDIOMS, 'lock-only'), '--env', `VCAP_ROOT=${vcapRoot}`]);
