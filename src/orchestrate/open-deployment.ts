@@ -53,24 +53,34 @@ export async function openDeployment(
   const failures: BbrError[] = [];
   const started = Date.now();
   ctx.events({ type: 'phase-started', phase: 'connect', jobs: undefined });
+  const openInstance = async (target: InstanceTarget): Promise<void> => {
+    const started = Date.now();
+    const shell = await options.connect(target, ctx.signal);
+    ctx.events({ type: 'instance-connected', instance: target.name, address: `${target.host}:${target.port}`, durationMs: Date.now() - started });
+    const instance: DeployedInstance = { target, shell, jobs: [], artifactRootExists: false };
+    instances.push(instance);
+    const discoveredAt = Date.now();
+    const found = await discoverInstance(shell, ctx.signal);
+    instance.artifactRootExists = found.artifactRootExists;
+    instance.jobs = await deployJobs(ctx, target, shell, found.jobs, options.withReleases);
+    ctx.events({
+      type: 'instance-discovered',
+      instance: target.name,
+      jobs: instance.jobs.map((j) => j.name),
+      durationMs: Date.now() - discoveredAt,
+    });
+  };
   const outcomes = await runAll(
     options.targets,
     async (target) => {
-      const started = Date.now();
-      const shell = await options.connect(target, ctx.signal);
-      ctx.events({ type: 'instance-connected', instance: target.name, address: `${target.host}:${target.port}`, durationMs: Date.now() - started });
-      const instance: DeployedInstance = { target, shell, jobs: [], artifactRootExists: false };
-      instances.push(instance);
-      const discoveredAt = Date.now();
-      const found = await discoverInstance(shell, ctx.signal);
-      instance.artifactRootExists = found.artifactRootExists;
-      instance.jobs = await deployJobs(ctx, target, shell, found.jobs, options.withReleases);
-      ctx.events({
-        type: 'instance-discovered',
-        instance: target.name,
-        jobs: instance.jobs.map((j) => j.name),
-        durationMs: Date.now() - discoveredAt,
-      });
+      try {
+        await openInstance(target);
+      } catch (error) {
+        // Reported when it happens and naming the instance, so logs, --summary-json and --report carry it too.
+        const failure = asBbrError(error);
+        ctx.events({ type: 'failure', error: failure, instance: target.name });
+        throw failure;
+      }
     },
     { parallelism: ctx.parallelism, signal: ctx.signal },
   );

@@ -39,7 +39,10 @@ export type RunEvent =
   | { type: 'transfer-finished'; instance: string; job: string; file: string; bytes: number; files: number; durationMs: number }
   | { type: 'lock-window'; instance: string; job: string; durationMs: number }
   | { type: 'warning'; message: string; instance?: string; job?: string }
-  /** `instance`/`job`: set when the failure belongs to one job but has no script event (a drain or an upload). */
+  /**
+   * `instance` (and `job`): set when the failure belongs to one instance (connecting, discovery) or one job
+   * (a drain or an upload) and no script event says so already.
+   */
   | { type: 'failure'; error: BbrError; instance?: string; job?: string }
   | { type: 'drill-finished'; passed: boolean; restoreMs: number; verifyMs?: number; verifyExitCode?: number | null; verifiedOn?: string }
   | { type: 'run-finished'; operation: Operation; exitCode: number; durationMs: number; artifactPath?: string; dryRun?: boolean };

@@ -127,6 +127,27 @@ describe('TimelineCollector', () => {
     expect(web.failed).toBe(true);
   });
 
+  it('shows an instance that failed to connect or to be discovered on its rows, as a failed bar', () => {
+    const timeline = collect([
+      start,
+      [1, { type: 'phase-started', phase: 'connect' }],
+      [30, { type: 'instance-connected', instance: 'db/0', address: 'a', durationMs: 20 }],
+      [45, { type: 'failure', error: new BackupError('metadata script of job db failed'), instance: 'db/0' }],
+      [60, { type: 'failure', error: new BackupError('cannot connect to web/0'), instance: 'web/0' }],
+      [61, { type: 'phase-finished', phase: 'connect', durationMs: 60, failures: 2 }],
+      [70, { type: 'run-finished', operation: 'backup', exitCode: 1, durationMs: 70 }],
+    ]);
+    const row = (instance: string) => timeline.rows.find((r) => r.instance === instance)!;
+    expect(row('db/0')).toMatchObject({ failed: true, messages: ['metadata script of job db failed'] });
+    expect(row('db/0').bars).toEqual([
+      { kind: 'connect', startMs: 10, endMs: 30 },
+      { kind: 'metadata', startMs: 30, endMs: 45, failed: true, message: 'metadata script of job db failed' },
+    ]);
+    // No connection: the bar runs from when connecting began.
+    expect(row('web/0').bars).toEqual([{ kind: 'connect', startMs: 1, endMs: 60, failed: true, message: 'cannot connect to web/0', critical: true }]);
+    expect(row('web/1')).toMatchObject({ failed: false, bars: [] });
+  });
+
   it('ends bars still running at the end of the run as unfinished', () => {
     const timeline = collect([start, [10, { type: 'script-started', instance: 'db/0', job: 'db', script: 'backup' }], [50, { type: 'run-finished', operation: 'backup', exitCode: 1, durationMs: 50 }]]);
     expect(timeline.rows[0]!.bars).toEqual([{ kind: 'backup', startMs: 10, endMs: 50, unfinished: true }]);

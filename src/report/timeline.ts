@@ -91,6 +91,8 @@ export class TimelineCollector {
   private lastAt = 0;
   private instanceOrder: string[] = [];
   private readonly instanceBars = new Map<string, TimelineBar[]>();
+  /** Failures of an instance as a whole (connecting, discovery), shown on each of its rows. */
+  private readonly instanceMessages = new Map<string, string[]>();
   private readonly rows = new Map<string, OpenRow>();
   private readonly phases: TimelinePhase[] = [];
   private readonly openPhases = new Map<Phase, number>();
@@ -147,7 +149,8 @@ export class TimelineCollector {
         break;
       }
       case 'failure':
-        if (event.instance !== undefined && event.job !== undefined) {
+        if (event.instance !== undefined && event.job === undefined) this.instanceFailed(event.instance, event.error.message, t);
+        else if (event.instance !== undefined && event.job !== undefined) {
           const row = this.row(event.instance, event.job);
           // A drain or upload that failed never finishes: its open bar is the one that failed.
           const open = row.open.get(this.transferKind);
@@ -209,8 +212,25 @@ export class TimelineCollector {
     return bar;
   }
 
+  /**
+   * Connecting or discovery failed: a failed connect bar (from the connect phase's start, when connections are
+   * opened) or, once connected, a failed metadata bar from the connection on; the instance's rows are failed.
+   */
+  private instanceFailed(instance: string, message: string, t: number): void {
+    const text = bounded(message);
+    const bars = this.barsOf(instance);
+    const connected = bars.find((b) => b.kind === 'connect');
+    const kind: BarKind = connected ? 'metadata' : 'connect';
+    if (!bars.some((b) => b.kind === kind)) {
+      bars.push({ kind, startMs: Math.min(t, connected ? connected.endMs : (this.openPhases.get('connect') ?? t)), endMs: t, failed: true, message: text });
+    }
+    const messages = this.instanceMessages.get(instance) ?? [];
+    messages.push(text);
+    this.instanceMessages.set(instance, messages);
+  }
+
   private markFailed(row: OpenRow, bar: TimelineBar | undefined, message: string): void {
-    const text = message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}...` : message;
+    const text = bounded(message);
     row.failed = true;
     row.messages.push(text);
     if (bar) {
@@ -237,9 +257,14 @@ export class TimelineCollector {
       .map(({ order: _order, open, ...row }) => {
         const still = [...open.values()].map((bar) => ({ ...bar, endMs: end, unfinished: true }));
         const bars = [...(this.instanceBars.get(row.instance) ?? []).map((bar) => ({ ...bar })), ...row.bars, ...still];
-        return { ...row, bars: bars.sort((a, b) => a.startMs - b.startMs) };
+        const messages = [...(this.instanceMessages.get(row.instance) ?? []), ...row.messages];
+        return { ...row, bars: bars.sort((a, b) => a.startMs - b.startMs), failed: row.failed || messages.length > 0, messages };
       });
   }
+}
+
+function bounded(message: string): string {
+  return message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}...` : message;
 }
 
 /** Lock and unlock waves as they ran: from the first script start to the last script end of each. */

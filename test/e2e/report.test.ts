@@ -151,4 +151,28 @@ describe('--report of a failed backup', () => {
     }
     expect(facts.rows.filter((r) => r.failed).map((r) => r.job)).toEqual(['database']);
   });
+
+  it('shows an instance whose metadata script failed: its row, the failed bar and the error', async () => {
+    await fleet.setFault('web/1', 'web-server', 'metadata', `echo 'metadata is <broken>' >&2; exit 1`);
+    const dir = await tmp('report-metadata');
+    const html = path.join(dir, 'failed.html');
+    const json = path.join(dir, 'failed.json');
+    const result = await runBbrTs(['deployment', ...flags, 'backup', '-a', dir, '--summary-json', json, '--report', html]);
+    expect(result.exitCode).toBe(1);
+    const summary = JSON.parse(await readFile(json, 'utf8'));
+    expect(summary.errors).toEqual([expect.objectContaining({ code: 'BBR_METADATA', message: expect.stringMatching(/web\/1[\s\S]*metadata is <broken>/) })]);
+
+    const facts = await reportFacts(html);
+    expect(facts).toMatchObject({ status: 'failed', scripts: 0 });
+    const web1 = facts.rows.find((r) => r.instance === 'web/1')!;
+    expect(web1).toMatchObject({ job: null, failed: true });
+    expect(web1.bars.map((b) => [b.kind, b.failed])).toEqual([['connect', false], ['metadata', true]]);
+    expect(web1.bars[1]!.title).toContain('metadata is <broken>');
+    expect(facts.failures).toContain('metadata is <broken>');
+    // The other instances were discovered and nothing was locked.
+    expect(facts.rows.filter((r) => r.instance !== 'web/1').map((r) => [r.instance, r.failed, r.bars.map((b) => b.kind)])).toEqual([
+      ['database/0', false, ['connect', 'metadata']],
+      ['web/0', false, ['connect', 'metadata']],
+    ]);
+  });
 });
