@@ -43,12 +43,20 @@ function facts(summary: RunSummary): string {
     ['deployment', summary.deployment],
     ['mode', summary.operation === undefined ? undefined : `${summary.operation}${summary.dryRun ? ' (dry run)' : ''}`],
     ['started', summary.startedAt],
-    ['duration', summary.durationMs === undefined ? undefined : seconds(summary.durationMs)],
+    ['duration', duration(summary)],
     ['exit code', String(summary.exitCode)],
     ['artifact', summary.artifactPath],
     ['bytes', `${formatBytes(summary.artifactBytes)} (${summary.artifactBytes} bytes in ${summary.jobs.filter((j) => j.artifactFile !== undefined).length} file(s))`],
   ];
   return `<dl class="facts">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v === undefined ? '-' : escapeHtml(v)}</dd>`).join('')}</dl>`;
+}
+
+/** The command's whole time; the timeline starts once the manifest was read, so it may be a little shorter. */
+function duration(summary: RunSummary): string | undefined {
+  if (summary.durationMs === undefined) return undefined;
+  const drawn = summary.timeline?.durationMs;
+  if (drawn === undefined || Math.abs(summary.durationMs - drawn) < 10) return seconds(summary.durationMs);
+  return `${seconds(summary.durationMs)} (the timeline covers ${seconds(drawn)}: it starts once the manifest was read)`;
 }
 
 function callouts(summary: RunSummary, timeline: Timeline | undefined): string {

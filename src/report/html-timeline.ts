@@ -24,7 +24,7 @@ export function renderChart(summary: RunSummary, timeline: Timeline): string {
   const longest = summary.longestLock;
   const lines: string[] = [];
 
-  lines.push(`<div class="line axis" aria-hidden="true"><div class="label">time from start</div><div class="track">${ticks(span)
+  lines.push(`<div class="line axis" aria-hidden="true"><div class="label">time since run start</div><div class="track">${ticks(span)
     .map((ms) => `<span class="tick" style="left:${pct(ms)}">${seconds(ms)}</span>`)
     .join('')}</div></div>`);
   lines.push(
