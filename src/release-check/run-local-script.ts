@@ -53,6 +53,7 @@ export async function runLocalScript(file: string, options: LocalRunOptions): Pr
   const drained = Promise.all([pipes.stdout.reader, pipes.stderr.reader].map((reader) => finished(reader).catch(() => undefined)));
   const started = performance.now();
   let result;
+  let durationMs = 0;
   try {
     const subprocess = execa(file, [], {
       env: { ...base, ...options.extraEnv, ...options.env },
@@ -70,6 +71,7 @@ export async function runLocalScript(file: string, options: LocalRunOptions): Pr
     // The child has its copies now; ours would keep the readers from ever ending.
     pipes.closeWriteEnds();
     result = await subprocess;
+    durationMs = Math.round(performance.now() - started);
     // Output still in the pipes is read to the end, unless something the script left running holds them open.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_GRACE_MS)))]);
@@ -77,7 +79,6 @@ export async function runLocalScript(file: string, options: LocalRunOptions): Pr
   } finally {
     pipes.destroy();
   }
-  const durationMs = Math.round(performance.now() - started);
   // When the file could not even be started (EACCES, ENOEXEC), execa has no output; its message says why.
   const spawnFailure = result.failed && result.exitCode === undefined && !result.timedOut && !result.isCanceled && !result.signal;
   const text = spawnFailure ? (result.originalMessage || result.shortMessage || 'could not start') : output.toString();
