@@ -58,12 +58,16 @@ export async function restore(ctx: RunContext, deployment: OpenDeployment, optio
 
   if (uploaded && !ctx.signal.aborted) {
     const ledger = new LockLedger();
+    // BBR compat: pre-restore-lock and post-restore-unlock run one job at a time, whatever --parallelism says
+    // (factory/deployment_restorer.go uses executor.NewSerialExecutor, commit f40dc845 "to resolve the race
+    // condition in post-restore-unlock"): clustered databases must bootstrap one node after the other.
+    const serial: RunContext = { ...ctx, parallelism: 1 };
     try {
       // BBR compat: a pre-restore-lock failure is generic, not a lock failure (orchestrator/pre_restore_lock_step.go).
-      const locked = await lockJobs(ctx, rec, plan, ledger, { lockErrorClass: RestoreError });
+      const locked = await lockJobs(serial, rec, plan, ledger, { lockErrorClass: RestoreError });
       if (locked && !ctx.signal.aborted) await runRestoreScripts(ctx, rec, plan);
     } finally {
-      await unlockJobs(ctx, rec, plan, ledger);
+      await unlockJobs(serial, rec, plan, ledger);
     }
   }
   if (ctx.signal.aborted) rec.noteCancelled();
