@@ -74,6 +74,20 @@ describe('verifyArtifactDirectory', () => {
     expect(verified.failures[1]!.message).toMatch(/shared\.tar does not match its metadata: \.\/s/);
   });
 
+  it('accepts a custom artifact listed without files whose tar is absent (BBR does), and nothing else that is absent', async () => {
+    const meta: BackupMetadata = { ...META, customArtifacts: [{ name: 'mysql-artifact', checksums: {} }, { name: 'shared', checksums: { './s': sha('s') } }] };
+    const dir = await backupDir({ 'web-0-app.tar': await tarOf([{ name: './a.txt', content: 'a' }]) }, meta);
+    const verified = await verifyArtifactDirectory(dir);
+    expect(verified.verdicts.map((v) => [v.file, v.absent ?? false, v.problem?.message.replace(dir, 'DIR')])).toEqual([
+      ['web-0-app.tar', false, undefined],
+      ['mysql-artifact.tar', true, undefined],
+      ['shared.tar', false, 'DIR/shared.tar is missing (metadata lists it for custom artifact shared)'],
+    ]);
+    const emptyInstanceArtifact: BackupMetadata = { ...META, instances: [{ name: 'web', index: '0', artifacts: [{ name: 'app', checksums: {} }] }], customArtifacts: [] };
+    const noTar = await verifyArtifactDirectory(await backupDir({}, emptyInstanceArtifact));
+    expect(noTar.failures.map((f) => f.message)).toEqual([expect.stringMatching(/web-0-app\.tar is missing/)]);
+  });
+
   it('refuses partial directories and directories without metadata without reading anything', async () => {
     const partial = await verifyArtifactDirectory('/nowhere/d_20240501T100001Z.partial');
     expect(partial.failures[0]!.message).toMatch(/is still being written or was interrupted/);

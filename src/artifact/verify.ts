@@ -21,6 +21,11 @@ export interface ArtifactVerdict {
   instance?: { group: string; index: string; job: string };
   expected: ArtifactChecksums;
   tarBytes?: number;
+  /**
+   * A custom artifact listed without files whose tar is absent. BBR accepts it (backup_directory.go Valid ignores
+   * the unreadable tar, and no checksums match no checksums); Go bbr writes these for the legacy mysql-restore job.
+   */
+  absent?: boolean;
   fileCount?: number;
   contentBytes?: number;
   problem?: BbrError;
@@ -108,6 +113,12 @@ export async function verifyArtifactDirectory(directory: string, options: { sign
 async function verifyOne(dir: string, verdict: ArtifactVerdict, signal: AbortSignal | undefined): Promise<void> {
   const file = path.join(dir, verdict.file);
   const info = await stat(file).catch(() => undefined);
+  if (info === undefined && verdict.instance === undefined && Object.keys(verdict.expected).length === 0) {
+    verdict.absent = true;
+    verdict.fileCount = 0;
+    verdict.contentBytes = 0;
+    return;
+  }
   if (!info?.isFile()) {
     verdict.problem = new ArtifactError(`${file} is missing (metadata lists it for ${verdict.label})`, { hint: TAMPERED_HINT });
     return;

@@ -57,6 +57,7 @@ export function preBackupCheckWorkflow(): Workflow {
 /** Restore verifies the whole artifact offline first: a damaged backup never reaches an instance. */
 export function restoreWorkflow(flags: { artifactPath: string }): Workflow {
   let metadata: BackupMetadata | undefined;
+  let absentArtifacts: ReadonlySet<string> = new Set();
   let directory = flags.artifactPath;
   return {
     async preflight(ctx) {
@@ -66,6 +67,7 @@ export function restoreWorkflow(flags: { artifactPath: string }): Workflow {
       for (const failure of verified.failures) ctx.events({ type: 'failure', error: failure });
       ctx.events({ type: 'phase-finished', phase: 'verify', durationMs: Date.now() - started, failures: verified.failures.length });
       metadata = verified.metadata;
+      absentArtifacts = new Set(verified.verdicts.filter((v) => v.absent).map((v) => v.file));
       directory = verified.directory;
       return verified.failures;
     },
@@ -74,6 +76,7 @@ export function restoreWorkflow(flags: { artifactPath: string }): Workflow {
         deploymentName: scope.name,
         artifactDir: directory,
         metadata: metadata!,
+        absentArtifacts,
         withReleases: scope.withReleases,
         cleanupCommand: scope.cleanupCommand('restore-cleanup'),
       }),

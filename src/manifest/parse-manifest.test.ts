@@ -189,6 +189,20 @@ describe('parseManifest', () => {
     expect(errorOf(manifestWith('  instances: 1\n  jobs: []\n')).message).toContain('but no static_ips');
   });
 
+  it('reads properties.bbr.backup_one_restore_all per job, as BBR does, and refuses names unfit for a file', () => {
+    const jobs = (list: string) => manifestWith(`  instances: 1\n  jobs: ${list}\n  networks: [{ name: n, static_ips: [10.0.0.1] }]\n`);
+    const manifest = parse(
+      jobs('[{ name: redis, release: redis, properties: { bbr: { backup_one_restore_all: true } } }, { name: agent, release: bbr, properties: { bbr: { backup_one_restore_all: false } } }]'),
+    );
+    expect(manifest.instances[0]?.jobs).toEqual([{ name: 'redis', release: 'redis', backupOneRestoreAll: true }, { name: 'agent', release: 'bbr' }]);
+    expect(errorOf(jobs('[{ name: redis, release: redis, properties: { bbr: { backup_one_restore_all: "yes" } } }]')).message).toContain(
+      'jobs[0] (redis): properties.bbr.backup_one_restore_all must be true or false, got "yes"',
+    );
+    expect(errorOf(jobs('[{ name: redis, release: ../up, properties: { bbr: { backup_one_restore_all: true } } }]')).message).toContain(
+      'its release "../up" cannot be part of an artifact file name',
+    );
+  });
+
   it('rejects an address given to two instances', () => {
     const text = `name: s\ninstance_groups:\n- { name: web, instances: 1, jobs: [], networks: [{ name: n, static_ips: [10.0.0.5] }] }\n- { name: db, instances: 2, jobs: [], networks: [{ name: n, static_ips: [10.0.0.4-10.0.0.5] }] }`;
     expect(errorOf(text).message).toBe(

@@ -119,7 +119,9 @@ function parseGroup(value: unknown, position: number, fail: Fail): ParsedGroup {
         );
       }
     }
-    return { name: job['name'] as string, release: job['release'] as string };
+    const parsed: ManifestJob = { name: job['name'] as string, release: job['release'] as string };
+    if (backupOneRestoreAll(job, i, at)) parsed.backupOneRestoreAll = true;
+    return parsed;
   });
 
   const addresses = collectAddresses(value['networks'], path, at);
@@ -133,6 +135,28 @@ function parseGroup(value: unknown, position: number, fail: Fail): ParsedGroup {
     );
   }
   return { name, instances, jobs, addresses };
+}
+
+/** A job's `properties.bbr.backup_one_restore_all`; BBR reads it as a boolean (bosh/manifest_querier.go). */
+function backupOneRestoreAll(job: Mapping, position: number, at: Fail): boolean {
+  const properties = job['properties'];
+  const bbr = isMapping(properties) ? properties['bbr'] : undefined;
+  const value = isMapping(bbr) ? bbr['backup_one_restore_all'] : undefined;
+  if (value === undefined || value === null || value === false) return false;
+  if (value !== true) {
+    throw at(`jobs[${position}] (${String(job['name'])}): properties.bbr.backup_one_restore_all must be true or false, got ${describe(value)}`, interpolationHint(value));
+  }
+  // The custom artifact is the local file `<job>-<release>-backup-one-restore-all.tar` and a directory on the
+  // instance: both names must be plain file-name characters.
+  for (const key of ['name', 'release'] as const) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(job[key] as string)) {
+      throw at(
+        `jobs[${position}] has backup_one_restore_all, but its ${key} ${JSON.stringify(job[key])} cannot be part of an artifact file name; ` +
+          'use letters, digits, dots, dashes and underscores only',
+      );
+    }
+  }
+  return true;
 }
 
 /** The static_ips of all networks, concatenated in network order; ranges are expanded. */

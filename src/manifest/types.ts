@@ -4,6 +4,11 @@
 export interface ManifestJob {
   name: string;
   release: string;
+  /**
+   * `properties.bbr.backup_one_restore_all: true`: the group's bootstrap instance backs up into one custom
+   * artifact that every instance of the job restores from (BBR bosh/manifest_querier.go). Absent when false.
+   */
+  backupOneRestoreAll?: true;
 }
 
 export interface InstanceTarget {

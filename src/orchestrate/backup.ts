@@ -1,6 +1,5 @@
 // The backup workflow (bbr-contract.md §3.2) as plain steps: check, create the local directory, lock,
 // back up, unlock (always, once a lock was attempted), drain, remove remote artifacts, write metadata.
-import { remoteArtifactDir } from '../contract/paths.js';
 import { drainArtifact, remoteSizeBytes } from '../artifact/drain.js';
 import { artifactDirectoryName, createArtifactDirectory } from '../artifact/local-directory.js';
 import type { BackupMetadata, InstanceArtifacts } from '../artifact/metadata-file.js';
@@ -9,7 +8,7 @@ import { ArtifactError, BackupError, DrainError, PreconditionError, type BbrErro
 import type { RunContext } from './context.js';
 import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
-import { artifactFileName, tryPlanScripts, type ScriptPlan } from './plan.js';
+import { backupArtifactOf, tryPlanScripts, type JobArtifact, type ScriptPlan } from './plan.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
 import { cleanUpTouchedInstances, findLeftoverArtifactDirs } from './remote-artifacts.js';
 import { runAll } from './run-waves.js';
@@ -42,8 +41,29 @@ export async function checkBackupable(
     );
   }
   failures.push(...findLeftoverArtifactDirs(deployment.instances, { cleanupCommand: options.cleanupCommand }));
+  failures.push(...findCustomArtifactClashes(deployment.jobs));
   const planned = tryPlanScripts(deployment.jobs, 'backup', { withReleases: options.withReleases });
   return { plan: planned.plan, failures: [...failures, ...planned.failures] };
+}
+
+/**
+ * Two bootstrap jobs with backup_one_restore_all and the same job and release names (in different instance groups)
+ * would write one custom artifact twice; BBR lets the second overwrite the first. Refuse before anything runs.
+ */
+function findCustomArtifactClashes(jobs: readonly DeployedJob[]): BbrError[] {
+  const writers = new Map<string, DeployedJob[]>();
+  for (const job of jobs) {
+    const artifact = backupArtifactOf(job);
+    if (artifact.custom && job.scripts.has('backup')) writers.set(artifact.name, [...(writers.get(artifact.name) ?? []), job]);
+  }
+  return [...writers]
+    .filter(([, by]) => by.length > 1)
+    .map(
+      ([name, by]) =>
+        new PreconditionError(`custom artifact ${name} (backup_one_restore_all) would be written by ${by.map((j) => `job ${j.name} on ${j.instance}`).join(' and ')}`, {
+          hint: 'set backup_one_restore_all on the job in one instance group only',
+        }),
+    );
 }
 
 export async function backup(ctx: RunContext, deployment: OpenDeployment, options: BackupOptions): Promise<RunOutcome> {
@@ -78,26 +98,25 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
   }
   if (ctx.signal.aborted) rec.noteCancelled(interruptedHint(ledger, plan, options));
 
-  const drained: { job: DeployedJob; checksums: Record<string, string> }[] = [];
+  const drained: Drained[] = [];
   // BBR compat: drain runs even when unlock after a successful backup failed (orchestrator/backuper.go).
   if (backedUp && !ctx.signal.aborted) {
     await rec.phase('drain', plan.mainJobs.length, async () => {
       const outcomes = await runAll(
         plan.mainJobs,
         async (job) => {
-          const file = artifactFileName(job);
-          const remoteDir = remoteArtifactDir(job.name);
-          const transfer = reportTransfer(ctx, job, file, await remoteSizeBytes(job.shell, remoteDir, ctx.signal));
+          const artifact = backupArtifactOf(job);
+          const transfer = reportTransfer(ctx, job, artifact.file, await remoteSizeBytes(job.shell, artifact.remoteDir, ctx.signal));
           const result = await drainArtifact(job.shell, {
             job: job.name,
-            remoteDir,
-            localFile: directory.filePath(file),
+            remoteDir: artifact.remoteDir,
+            localFile: directory.filePath(artifact.file),
             signal: ctx.signal,
             onProgress: transfer.progress,
           });
-          drained.push({ job, checksums: result.checksums });
+          drained.push({ job, artifact, checksums: result.checksums });
           // The drained copy is verified; free the instance's disk now rather than at the end.
-          await job.shell.exec(asRoot(job.shell, ['rm', '-rf', remoteDir]), { signal: ctx.forceSignal });
+          await job.shell.exec(asRoot(job.shell, ['rm', '-rf', artifact.remoteDir]), { signal: ctx.forceSignal });
           transfer.finished(result);
         },
         { parallelism: ctx.parallelism, signal: ctx.signal },
@@ -111,7 +130,11 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
 
   const metadata: BackupMetadata = {
     instances: groupArtifacts(deployment, drained),
-    customArtifacts: [],
+    // BBR compat: a custom artifact is listed on its own, not under its instance (backup/backup_directory.go AddChecksum).
+    customArtifacts: deployment.jobs
+      .map((job) => drained.find((d) => d.job === job && d.artifact.custom))
+      .filter((d) => d !== undefined)
+      .map((d) => ({ name: d.artifact.name, checksums: d.checksums })),
     backupActivity: { startTime, finishTime: now() },
   };
   try {
@@ -139,7 +162,7 @@ async function runBackupScripts(ctx: RunContext, rec: RunRecorder, plan: ScriptP
     const outcomes = await runAll(
       plan.mainJobs,
       async (job) => {
-        const dir = remoteArtifactDir(job.name);
+        const dir = backupArtifactOf(job).remoteDir;
         // BBR creates the directory with its own SSH command first; one command for both saves a channel per job.
         await rec.script(job, 'backup', { env: { BBR_ARTIFACT_DIRECTORY: dir, ARTIFACT_DIRECTORY: dir }, signal: ctx.signal, createDirectory: dir });
       },
@@ -158,12 +181,18 @@ function interruptedHint(ledger: LockLedger, plan: ScriptPlan, options: BackupOp
   return `these jobs may still be locked: ${still.map((j) => `${j.name} on ${j.instance}`).join(', ')}; run \`${options.cleanupCommand}\` to unlock them`;
 }
 
-/** Metadata entries in manifest order (BBR writes them in download order; a stable order diffs better). */
-function groupArtifacts(deployment: OpenDeployment, drained: { job: DeployedJob; checksums: Record<string, string> }[]): InstanceArtifacts[] {
+interface Drained {
+  job: DeployedJob;
+  artifact: JobArtifact;
+  checksums: Record<string, string>;
+}
+
+/** Instance artifacts in manifest order (BBR writes them in download order; a stable order diffs better). */
+function groupArtifacts(deployment: OpenDeployment, drained: readonly Drained[]): InstanceArtifacts[] {
   const result: InstanceArtifacts[] = [];
   for (const instance of deployment.instances) {
     const artifacts = instance.jobs
-      .map((job) => drained.find((d) => d.job === job))
+      .map((job) => drained.find((d) => d.job === job && !d.artifact.custom))
       .filter((d) => d !== undefined)
       .map((d) => ({ name: d.job.name, checksums: d.checksums }));
     if (artifacts.length > 0) result.push({ name: instance.target.group, index: String(instance.target.index), artifacts });

@@ -20,6 +20,13 @@ export interface DeployedJob {
   index: number;
   scripts: ReadonlySet<ScriptName>;
   metadata: JobMetadata;
+  /** The manifest sets `properties.bbr.backup_one_restore_all: true` for this job. */
+  backupOneRestoreAll: boolean;
+  /**
+   * The group's bootstrap instance. BBR asks the director; a manifest has no director, so bbr-ts takes index 0,
+   * the instance BOSH makes bootstrap unless instances were deleted or moved between AZs.
+   */
+  bootstrap: boolean;
   shell: RemoteShell;
 }
 
@@ -27,6 +34,8 @@ export interface DeployedInstance {
   target: InstanceTarget;
   shell: RemoteShell;
   jobs: DeployedJob[];
+  /** Jobs with bbr scripts whose metadata prints `skip_bbr_scripts: true` (not in `jobs`). */
+  disabledJobs: string[];
   /** An earlier run left /var/vcap/store/bbr-backup here (seen at discovery). */
   artifactRootExists: boolean;
 }
@@ -57,12 +66,14 @@ export async function openDeployment(
     const started = Date.now();
     const shell = await options.connect(target, ctx.signal);
     ctx.events({ type: 'instance-connected', instance: target.name, address: `${target.host}:${target.port}`, durationMs: Date.now() - started });
-    const instance: DeployedInstance = { target, shell, jobs: [], artifactRootExists: false };
+    const instance: DeployedInstance = { target, shell, jobs: [], disabledJobs: [], artifactRootExists: false };
     instances.push(instance);
     const discoveredAt = Date.now();
     const found = await discoverInstance(shell, ctx.signal);
     instance.artifactRootExists = found.artifactRootExists;
-    instance.jobs = await deployJobs(ctx, target, shell, found.jobs, options.withReleases);
+    const deployed = await deployJobs(ctx, target, shell, found.jobs, options.withReleases);
+    instance.jobs = deployed.jobs;
+    instance.disabledJobs = deployed.disabled;
     ctx.events({
       type: 'instance-discovered',
       instance: target.name,
@@ -106,25 +117,31 @@ async function deployJobs(
   shell: RemoteShell,
   found: readonly DiscoveredJob[],
   withReleases: boolean,
-): Promise<DeployedJob[]> {
+): Promise<{ jobs: DeployedJob[]; disabled: string[] }> {
   const jobs: DeployedJob[] = [];
+  const disabled: string[] = [];
   for (const job of found) {
     const metadata = job.scripts.has('metadata') ? await readMetadata(ctx, shell, job.name) : parseJobMetadata('', { job: job.name, instance: shell.instance });
     for (const warning of metadata.warnings) ctx.events({ type: 'warning', message: warning, instance: target.name, job: job.name });
-    if (metadata.skipBbrScripts) continue;
-    const release = withReleases ? (target.jobs.find((j) => j.name === job.name)?.release ?? '') : '';
+    if (metadata.skipBbrScripts) {
+      disabled.push(job.name);
+      continue;
+    }
+    const inManifest = target.jobs.find((j) => j.name === job.name);
     jobs.push({
       name: job.name,
-      release,
+      release: withReleases ? (inManifest?.release ?? '') : '',
       instance: target.name,
       group: target.group,
       index: target.index,
       scripts: job.scripts,
       metadata,
+      backupOneRestoreAll: inManifest?.backupOneRestoreAll === true,
+      bootstrap: target.index === 0,
       shell,
     });
   }
-  return jobs;
+  return { jobs, disabled };
 }
 
 async function readMetadata(ctx: RunContext, shell: RemoteShell, job: string): Promise<JobMetadata> {

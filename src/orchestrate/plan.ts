@@ -1,6 +1,6 @@
 // Pure planning: lock waves, unlock waves and artifact names are decided here, before any script runs,
 // so `--dry-run` can print exactly what a run would do.
-import type { ScriptName } from '../contract/paths.js';
+import { remoteArtifactDir, type ScriptName } from '../contract/paths.js';
 import { BbrError } from '../errors.js';
 import { orderLockWaves, reverseWaves } from '../order/index.js';
 import type { Operation, PlanDescription, PlannedJob } from '../report/events.js';
@@ -68,6 +68,47 @@ export function artifactFileName(job: Pick<DeployedJob, 'group' | 'index' | 'nam
   return `${job.group}-${job.index}-${job.name}.tar`;
 }
 
+/**
+ * Which artifact a job's backup script writes or its restore script reads (BBR instance/job.go, instance/artifact.go).
+ * Normally the instance's own `<group>-<index>-<job>.tar`, staged in /var/vcap/store/bbr-backup/<job>/. With the
+ * manifest property `bbr.backup_one_restore_all`, the group's bootstrap instance backs up into the custom artifact
+ * `<job>-<release>-backup-one-restore-all` (listed under custom_artifacts) while the other instances keep their own,
+ * and every instance of the job restores from the custom one.
+ */
+export interface JobArtifact {
+  /** The name in metadata: the job name for an instance artifact, the custom name otherwise. */
+  name: string;
+  /** The tar file in the local artifact directory. */
+  file: string;
+  /** Where the script finds it on the instance (trailing slash, as BBR passes it). */
+  remoteDir: string;
+  /** Listed under custom_artifacts rather than under its instance. */
+  custom: boolean;
+}
+
+type ArtifactJob = Pick<DeployedJob, 'name' | 'release' | 'group' | 'index' | 'backupOneRestoreAll' | 'bootstrap'>;
+
+/** BBR's custom artifact name (instance/job.go backupOneRestoreAllArtifactName). */
+export function backupOneRestoreAllName(job: Pick<DeployedJob, 'name' | 'release'>): string {
+  return `${job.name}-${job.release}-backup-one-restore-all`;
+}
+
+function customArtifact(name: string): JobArtifact {
+  return { name, file: `${name}.tar`, remoteDir: remoteArtifactDir(name), custom: true };
+}
+
+/** What a job's backup produces: the custom artifact on the bootstrap instance, else the instance's own. */
+export function backupArtifactOf(job: ArtifactJob): JobArtifact {
+  if (job.backupOneRestoreAll && job.bootstrap) return customArtifact(backupOneRestoreAllName(job));
+  return { name: job.name, file: artifactFileName(job), remoteDir: remoteArtifactDir(job.name), custom: false };
+}
+
+/** What a job's restore reads: the custom artifact on every instance, else the instance's own. */
+export function restoreArtifactOf(job: ArtifactJob): JobArtifact {
+  if (job.backupOneRestoreAll) return customArtifact(backupOneRestoreAllName(job));
+  return { name: job.name, file: artifactFileName(job), remoteDir: remoteArtifactDir(job.name), custom: false };
+}
+
 /** The plan as plain data for reports: instance and job names only, no connections. */
 export function describePlan(
   plan: ScriptPlan,
@@ -81,7 +122,7 @@ export function describePlan(
     mainScript: plan.mainScript,
     unlockScript: plan.unlockScript,
     lockWaves: plan.lockWaves.map((wave) => wave.map(named)),
-    mainJobs: plan.mainJobs.map((job) => (plan.mainScript === 'backup' ? { ...named(job), artifactFile: artifactFileName(job) } : named(job))),
+    mainJobs: plan.mainJobs.map((job) => (plan.mainScript === 'backup' ? { ...named(job), artifactFile: backupArtifactOf(job).file } : named(job))),
     unlockWaves: plan.unlockWaves.map((wave) => wave.map(named)),
     artifactPath: options.artifactPath,
   };

@@ -5,16 +5,15 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackupMetadata } from '../artifact/metadata-file.js';
 import { uploadArtifact } from '../artifact/upload.js';
-import { remoteArtifactDir } from '../contract/paths.js';
 import { RestoreError, type BbrError } from '../errors.js';
 import type { RemoteShell } from '../ssh/index.js';
 import type { RunContext } from './context.js';
 import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
-import { artifactFileName, tryPlanScripts, type ScriptPlan } from './plan.js';
+import { tryPlanScripts, type ScriptPlan } from './plan.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
 import { cleanUpTouchedInstances, findLeftoverArtifactDirs } from './remote-artifacts.js';
-import { findRestoreMismatches } from './restore-topology.js';
+import { matchBackupToDeployment, type RestoreSource, type SkippedArtifact } from './restore-topology.js';
 import { runAll } from './run-waves.js';
 import { reportTransfer } from './transfer-events.js';
 
@@ -23,25 +22,32 @@ export interface RestoreOptions {
   /** The verified local artifact directory. */
   artifactDir: string;
   metadata: BackupMetadata;
+  /** Custom artifacts listed without files whose tar is absent (verified as such, as BBR accepts them). */
+  absentArtifacts?: ReadonlySet<string>;
   withReleases: boolean;
   cleanupCommand: string;
 }
 
+interface RestoreCheck {
+  plan?: ScriptPlan;
+  sources: RestoreSource<DeployedJob>[];
+  skipped: SkippedArtifact[];
+  failures: BbrError[];
+}
+
 /** Everything that must hold before anything is written to an instance; every problem is reported. */
-export async function checkRestorable(
-  ctx: RunContext,
-  deployment: OpenDeployment,
-  options: RestoreOptions,
-): Promise<{ plan?: ScriptPlan; failures: BbrError[] }> {
-  const failures: BbrError[] = findRestoreMismatches({
+export async function checkRestorable(ctx: RunContext, deployment: OpenDeployment, options: RestoreOptions): Promise<RestoreCheck> {
+  const match = matchBackupToDeployment({
     deploymentName: options.deploymentName,
     metadata: options.metadata,
-    instances: deployment.instances.map((i) => i.target.name),
+    instances: deployment.instances.map((i) => ({ name: i.target.name, disabledJobs: i.disabledJobs })),
     jobs: deployment.jobs,
+    absentArtifacts: options.absentArtifacts,
   });
+  const failures: BbrError[] = [...match.failures];
   failures.push(...findLeftoverArtifactDirs(deployment.instances, { cleanupCommand: options.cleanupCommand }));
   const planned = tryPlanScripts(deployment.jobs, 'restore', { withReleases: options.withReleases });
-  return { plan: planned.plan, failures: [...failures, ...planned.failures] };
+  return { plan: planned.plan, sources: match.sources, skipped: match.skipped, failures: [...failures, ...planned.failures] };
 }
 
 export async function restore(ctx: RunContext, deployment: OpenDeployment, options: RestoreOptions): Promise<RunOutcome> {
@@ -50,11 +56,14 @@ export async function restore(ctx: RunContext, deployment: OpenDeployment, optio
   checked.failures.forEach((f) => rec.fail(f));
   if (!checked.plan || checked.failures.length > 0) return rec.outcome();
   const plan = checked.plan;
+  // BBR restores only what jobs with a restore script read and ignores the rest silently; say what is left out.
+  for (const skip of checked.skipped) ctx.events({ type: 'artifact-skipped', ...skip });
+  const sources = new Map(checked.sources.map((source) => [source.job, source]));
 
   // An instance counts as touched before its directory is created, so a failed upload is cleaned up too
   // (BBR leaves that case to restore-cleanup).
   const touched = new Set<RemoteShell>();
-  const uploaded = await uploadArtifacts(ctx, rec, plan, options, touched);
+  const uploaded = await uploadArtifacts(ctx, rec, checked.sources, options, touched);
 
   if (uploaded && !ctx.signal.aborted) {
     const ledger = new LockLedger();
@@ -65,7 +74,7 @@ export async function restore(ctx: RunContext, deployment: OpenDeployment, optio
     try {
       // BBR compat: a pre-restore-lock failure is generic, not a lock failure (orchestrator/pre_restore_lock_step.go).
       const locked = await lockJobs(serial, rec, plan, ledger, { lockErrorClass: RestoreError });
-      if (locked && !ctx.signal.aborted) await runRestoreScripts(ctx, rec, plan);
+      if (locked && !ctx.signal.aborted) await runRestoreScripts(ctx, rec, plan, sources);
     } finally {
       await unlockJobs(serial, rec, plan, ledger);
     }
@@ -79,25 +88,23 @@ export async function restore(ctx: RunContext, deployment: OpenDeployment, optio
 async function uploadArtifacts(
   ctx: RunContext,
   rec: RunRecorder,
-  plan: ScriptPlan,
+  sources: readonly RestoreSource<DeployedJob>[],
   options: RestoreOptions,
   touched: Set<RemoteShell>,
 ): Promise<boolean> {
-  return rec.phase('upload', plan.mainJobs.length, async () => {
+  return rec.phase('upload', sources.length, async () => {
     const outcomes = await runAll(
-      plan.mainJobs,
-      async (job) => {
-        const file = artifactFileName(job);
-        const expected = checksumsOf(options.metadata, job);
-        const localFile = path.join(options.artifactDir, file);
+      sources,
+      async ({ job, artifact, checksums }) => {
+        const localFile = path.join(options.artifactDir, artifact.file);
         // The local tar's size gives the live view an ETA for the upload.
-        const transfer = reportTransfer(ctx, job, file, (await stat(localFile)).size);
+        const transfer = reportTransfer(ctx, job, artifact.file, (await stat(localFile)).size);
         touched.add(job.shell);
         const result = await uploadArtifact(job.shell, {
           job: job.name,
           localFile,
-          remoteDir: remoteArtifactDir(job.name),
-          expected,
+          remoteDir: artifact.remoteDir,
+          expected: checksums,
           signal: ctx.signal,
           onProgress: transfer.progress,
         });
@@ -105,7 +112,7 @@ async function uploadArtifacts(
       },
       { parallelism: ctx.parallelism, signal: ctx.signal },
     );
-    for (const o of outcomes) if (o.error !== undefined) rec.failIn(RestoreError, o.error, undefined, o.item);
+    for (const o of outcomes) if (o.error !== undefined) rec.failIn(RestoreError, o.error, undefined, o.item.job);
     return outcomes.every((o) => o.started && o.error === undefined);
   });
 }
@@ -114,7 +121,12 @@ async function uploadArtifacts(
  * BBR compat: instances restore one after another, each instance's jobs in turn, and the run stops at the first
  * instance that had a failure (deployment.go Restore). Restores rewrite data; a broken one should not spread.
  */
-async function runRestoreScripts(ctx: RunContext, rec: RunRecorder, plan: ScriptPlan): Promise<boolean> {
+async function runRestoreScripts(
+  ctx: RunContext,
+  rec: RunRecorder,
+  plan: ScriptPlan,
+  sources: ReadonlyMap<DeployedJob, RestoreSource<DeployedJob>>,
+): Promise<boolean> {
   return rec.phase('restore', plan.mainJobs.length, async () => {
     const byInstance = new Map<string, DeployedJob[]>();
     for (const job of plan.mainJobs) byInstance.set(job.instance, [...(byInstance.get(job.instance) ?? []), job]);
@@ -122,7 +134,8 @@ async function runRestoreScripts(ctx: RunContext, rec: RunRecorder, plan: Script
       let failed = false;
       for (const job of jobs) {
         if (ctx.signal.aborted) return false;
-        const dir = remoteArtifactDir(job.name);
+        // Every job with a restore script has a source (the topology check refused the backup otherwise).
+        const dir = sources.get(job)!.artifact.remoteDir;
         try {
           await rec.script(job, 'restore', { env: { BBR_ARTIFACT_DIRECTORY: dir, ARTIFACT_DIRECTORY: dir }, signal: ctx.signal });
         } catch (error) {
@@ -134,12 +147,4 @@ async function runRestoreScripts(ctx: RunContext, rec: RunRecorder, plan: Script
     }
     return true;
   });
-}
-
-function checksumsOf(metadata: BackupMetadata, job: DeployedJob): Record<string, string> {
-  const instance = metadata.instances.find((i) => i.name === job.group && i.index === String(job.index));
-  const artifact = instance?.artifacts.find((a) => a.name === job.name);
-  // findRestoreMismatches already refused jobs without an artifact; this guards the invariant.
-  if (!artifact) throw new RestoreError(`the backup holds no artifact for job ${job.name} on ${job.instance}`);
-  return artifact.checksums;
 }

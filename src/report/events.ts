@@ -39,6 +39,8 @@ export type RunEvent =
   | { type: 'transfer-finished'; instance: string; job: string; file: string; bytes: number; files: number; durationMs: number }
   | { type: 'lock-window'; instance: string; job: string; durationMs: number }
   | { type: 'warning'; message: string; instance?: string; job?: string }
+  /** Restore: an artifact of the backup that no job restores from (BBR ignores these without a word). */
+  | { type: 'artifact-skipped'; file: string; reason: string; instance?: string; job?: string }
   /**
    * `instance` (and `job`): set when the failure belongs to one instance (connecting, discovery) or one job
    * (a drain or an upload) and no script event says so already.

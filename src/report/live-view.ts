@@ -77,6 +77,9 @@ export function createLiveView(stream: Writable & { columns?: number }, options:
         // Script failures were shown when the script finished; the rest (drain, cleanup, connection) show here.
         if (!shown.has(event.error) && !shown.has(event.error.cause as object)) persist(escapeLine(`✗ ${firstLine(event.error.message)}`), 'red');
         return;
+      case 'artifact-skipped':
+        persist(escapeLine(`! skipped ${event.file}: ${event.reason}`), 'yellow');
+        return;
       case 'warning':
         persist(escapeLine(`! ${[event.instance, event.job].filter(Boolean).join(' ')}${event.instance || event.job ? ': ' : ''}${event.message}`), 'yellow');
         return;

@@ -75,6 +75,9 @@ export function logEvents(root: Logger, now: () => number = Date.now): EventSink
       case 'warning':
         forJob(event.instance, event.job).warn({ detail: event.message }, 'warning');
         return;
+      case 'artifact-skipped':
+        forJob(event.instance, event.job).warn({ step: 'upload', file: event.file, detail: event.reason }, 'artifact skipped');
+        return;
       case 'failure':
         run.error({ error: errorFields(event.error) }, 'failure');
         return;

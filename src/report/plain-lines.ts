@@ -38,6 +38,8 @@ function describe(event: RunEvent): string | undefined {
       return `${event.instance} ${event.job}: ${event.file} transferred, ${formatBytes(event.bytes)} in ${event.files} file(s), ${seconds(event.durationMs)}`;
     case 'lock-window':
       return `${event.instance} ${event.job}: was locked for ${seconds(event.durationMs)}`;
+    case 'artifact-skipped':
+      return `SKIPPED ${event.file}: ${event.reason}`;
     case 'warning':
       return `WARNING ${[event.instance, event.job].filter(Boolean).join(' ')}${event.instance || event.job ? ': ' : ''}${event.message}`;
     case 'failure':

@@ -51,6 +51,10 @@ export function formatSummaryTable(summary: RunSummary, options: { color?: boole
     const check = verifyMs === undefined ? 'verification not run' : `verification on ${escapeLine(String(verifiedOn))} ${seconds(verifyMs)} (exit status ${verifyExitCode ?? 'none'})`;
     lines.push(`Drill: ${verdict}; time to restore ${paint('bold', seconds(restoreMs))} (compare with your recovery-time objective), ${check}`);
   }
+  if (summary.skippedArtifacts) {
+    lines.push(`Skipped ${summary.skippedArtifacts.length} artifact(s) of the backup that no job restores from:`);
+    for (const skipped of summary.skippedArtifacts) lines.push(escapeLine(`  ${skipped.file}: ${skipped.reason}`));
+  }
   if (summary.artifactPath) {
     const files = summary.jobs.filter((j) => j.artifactFile !== undefined).length;
     lines.push(`Artifact: ${escapeLine(summary.artifactPath)} (${files} file(s), ${formatBytes(summary.artifactBytes)})`);

@@ -42,6 +42,10 @@ export interface RunSummary {
   jobs: JobSummary[];
   longestLock?: { instance: string; job: string; durationMs: number };
   errors: ErrorSummary[];
+  /** Restore: artifacts of the backup that no job restores from, and why (only when there are some). */
+  skippedArtifacts?: { file: string; instance?: string; job?: string; reason: string }[];
+  /** Warnings the run printed (only when there are some). */
+  warnings?: { message: string; instance?: string; job?: string }[];
   /** What the run planned to do (`--dry-run`). */
   plan?: PlanDescription;
   /** A restore drill's verdict and timings (`drill`). */
@@ -54,6 +58,8 @@ export interface RunSummary {
 export class SummaryCollector {
   private readonly jobs = new Map<string, JobSummary & { ran: string[] }>();
   private readonly errors: ErrorSummary[] = [];
+  private readonly skippedArtifacts: NonNullable<RunSummary['skippedArtifacts']> = [];
+  private readonly warnings: NonNullable<RunSummary['warnings']> = [];
   private instanceOrder: string[] = [];
   private plan?: PlanDescription;
   private drill?: RunSummary['drill'];
@@ -91,6 +97,16 @@ export class SummaryCollector {
       case 'lock-window':
         this.job(event.instance, event.job).lockedMs = event.durationMs;
         break;
+      case 'artifact-skipped': {
+        const { type: _type, ...skipped } = event;
+        this.skippedArtifacts.push(skipped);
+        break;
+      }
+      case 'warning': {
+        const { type: _type, ...warning } = event;
+        this.warnings.push(warning);
+        break;
+      }
       case 'failure':
         this.errors.push({ code: event.error.code, message: event.error.message, hint: event.error.hint, exitBit: event.error.exitBit });
         break;
@@ -132,6 +148,8 @@ export class SummaryCollector {
       jobs,
       longestLock,
       errors: this.errors,
+      ...(this.skippedArtifacts.length > 0 ? { skippedArtifacts: this.skippedArtifacts } : {}),
+      ...(this.warnings.length > 0 ? { warnings: this.warnings } : {}),
       ...(this.plan ? { plan: this.plan } : {}),
       ...(this.drill ? { drill: this.drill } : {}),
     };

@@ -33,7 +33,7 @@ async function verifyCommand(runtime: Runtime, dir: string): Promise<number> {
   const verified = await verifyArtifactDirectory(dir, { signal: runtime.signal });
   for (const v of verified.verdicts) {
     const facts = v.fileCount === undefined ? '' : `, ${v.fileCount} file(s), ${formatBytes(v.contentBytes ?? 0)}`;
-    const verdict = v.problem ? `BROKEN ${v.problem.message}` : `OK${facts}`;
+    const verdict = v.problem ? `BROKEN ${v.problem.message}` : v.absent ? 'OK, listed without files and absent (as Go bbr writes it)' : `OK${facts}`;
     // Names come from the metadata file, which anyone may have written: one escaped line per artifact.
     runtime.stdout.write(escapeLine(`${v.file} (${v.label}): ${verdict}`) + '\n');
   }
