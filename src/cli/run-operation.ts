@@ -72,7 +72,7 @@ export async function runOperation(
     }
     // Unlike BBR, restore also gets the cleanup footer after unlock or cleanup failures (restore-cleanup).
     const report = reportFailures(outcome.failures, { cleanupCommand });
-    ctx.events({ type: 'run-finished', operation, exitCode: report.exitCode, durationMs: Date.now() - started, artifactPath: outcome.artifactPath, dryRun });
+    ctx.events({ type: 'run-finished', operation, exitCode: report.exitCode, durationMs: Date.now() - started, artifactPath: outcome.artifactPath, artifactComplete: outcome.artifactComplete, dryRun });
     runtime.stderr.write(report.text);
     return report.exitCode;
   } catch (error) {

@@ -4,7 +4,7 @@ import { drainArtifact, remoteSizeBytes } from '../artifact/drain.js';
 import { artifactDirectoryName, createArtifactDirectory } from '../artifact/local-directory.js';
 import type { BackupMetadata, InstanceArtifacts } from '../artifact/metadata-file.js';
 import { asRoot } from '../contract/as-root.js';
-import { ArtifactError, BackupError, DrainError, PreconditionError, type BbrError } from '../errors.js';
+import { ArtifactError, BackupError, CleanupError, DrainError, PreconditionError, UnlockError, type BbrError } from '../errors.js';
 import type { RunContext } from './context.js';
 import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
@@ -137,8 +137,10 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
       .map((d) => ({ name: d.artifact.name, checksums: d.checksums })),
     backupActivity: { startTime, finishTime: now() },
   };
+  let metadataWritten = false;
   try {
     await directory.writeMetadata(metadata);
+    metadataWritten = true;
   } catch (error) {
     rec.fail(
       new ArtifactError(`cannot write the metadata file in ${directory.workPath}: ${(error as Error).message}`, {
@@ -147,14 +149,31 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
       }),
     );
   }
+  const complete = metadataWritten && isComplete(rec.failures, backedUp, drained.length, plan.mainJobs.length);
   try {
-    // Renamed into place only when nothing failed; otherwise it is kept as `<name>.failed` for inspection.
-    const finalPath = await directory.finish(rec.failures.length === 0);
-    return rec.outcome(finalPath);
+    // Renamed into place only when the data is complete; otherwise it is kept as `<name>.failed` for inspection.
+    const finalPath = await directory.finish(complete);
+    if (complete && rec.failures.length > 0) {
+      ctx.events({
+        type: 'warning',
+        message: `the backup in ${finalPath} is complete (every artifact was drained and verified) and can be restored; the exit code reports the unlock or cleanup failure above`,
+      });
+    }
+    return { ...rec.outcome(finalPath), artifactComplete: complete };
   } catch (error) {
     rec.fail(error);
-    return rec.outcome(directory.workPath);
+    return { ...rec.outcome(directory.workPath), artifactComplete: false };
   }
+}
+
+/**
+ * Whether the drained data is the whole backup. A failed post-backup-unlock (exit 8) or final cleanup (exit 16)
+ * after every artifact was drained and verified leaves a job locked or a remote directory behind, not a hole in
+ * the data: such a backup keeps its normal name, as BBR's does (BBR never renames; it exits 8 or 16). Any other
+ * failure, an interrupt included, means the data may be incomplete.
+ */
+function isComplete(failures: readonly BbrError[], backedUp: boolean, drainedCount: number, jobCount: number): boolean {
+  return backedUp && drainedCount === jobCount && failures.every((f) => f instanceof UnlockError || f instanceof CleanupError);
 }
 
 async function runBackupScripts(ctx: RunContext, rec: RunRecorder, plan: ScriptPlan): Promise<boolean> {

@@ -13,6 +13,8 @@ export interface RunOutcome {
   failures: BbrError[];
   exitCode: number;
   artifactPath?: string;
+  /** Backup only: the artifact directory holds every artifact, drained and verified (it has its normal name). */
+  artifactComplete?: boolean;
 }
 
 export class RunRecorder {

@@ -47,7 +47,16 @@ export type RunEvent =
    */
   | { type: 'failure'; error: BbrError; instance?: string; job?: string }
   | { type: 'drill-finished'; passed: boolean; restoreMs: number; verifyMs?: number; verifyExitCode?: number | null; verifiedOn?: string }
-  | { type: 'run-finished'; operation: Operation; exitCode: number; durationMs: number; artifactPath?: string; dryRun?: boolean };
+  | {
+      type: 'run-finished';
+      operation: Operation;
+      exitCode: number;
+      durationMs: number;
+      artifactPath?: string;
+      /** Backup: every artifact was drained and verified, even if an unlock or the cleanup failed afterwards. */
+      artifactComplete?: boolean;
+      dryRun?: boolean;
+    };
 
 /** A job as plans name it. */
 export interface PlannedJob {

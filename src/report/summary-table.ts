@@ -57,7 +57,9 @@ export function formatSummaryTable(summary: RunSummary, options: { color?: boole
   }
   if (summary.artifactPath) {
     const files = summary.jobs.filter((j) => j.artifactFile !== undefined).length;
-    lines.push(`Artifact: ${escapeLine(summary.artifactPath)} (${files} file(s), ${formatBytes(summary.artifactBytes)})`);
+    // A backup that failed only in unlock or cleanup is complete: say so where the operator reads the verdict.
+    const complete = summary.status !== 'succeeded' && summary.artifactComplete ? '; complete and restorable' : '';
+    lines.push(`Artifact: ${escapeLine(summary.artifactPath)} (${files} file(s), ${formatBytes(summary.artifactBytes)}${complete})`);
   }
   return lines.join('\n') + '\n';
 }

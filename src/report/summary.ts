@@ -38,6 +38,8 @@ export interface RunSummary {
   finishedAt?: string;
   durationMs?: number;
   artifactPath?: string;
+  /** Backup: the artifact holds every artifact, drained and verified (restorable even when exitCode is 8 or 16). */
+  artifactComplete?: boolean;
   artifactBytes: number;
   jobs: JobSummary[];
   longestLock?: { instance: string; job: string; durationMs: number };
@@ -144,6 +146,7 @@ export class SummaryCollector {
       finishedAt: this.finished?.at.toISOString(),
       durationMs: this.finished?.durationMs,
       artifactPath: this.finished?.artifactPath,
+      ...(this.finished?.artifactComplete === undefined ? {} : { artifactComplete: this.finished.artifactComplete }),
       artifactBytes: jobs.reduce((sum, job) => sum + (job.artifactBytes ?? 0), 0),
       jobs,
       longestLock,

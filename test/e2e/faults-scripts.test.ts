@@ -93,7 +93,8 @@ describe('a failing job script', () => {
     expect(await unlockFlags()).toEqual({ 'database/0': ['true'], 'web/0': ['true'], 'web/1': ['true'] });
     const [dir, ...others] = await readdir(target);
     expect(others).toEqual([]);
-    expect(dir).toMatch(/\.failed$/);
+    // Every artifact was drained and verified: the backup is complete and keeps its normal name (as BBR's does).
+    expect(dir).toMatch(/^example_\d{8}T\d{6}Z$/);
     expect((await readdir(path.join(target, dir!))).sort()).toEqual(['database-0-database.tar', 'metadata', 'web-0-web-server.tar', 'web-1-web-server.tar']);
     for (const i of fleet.instances) expect(existsSync(path.join(i.dir, 'store', 'bbr-backup')), i.name).toBe(false);
     // The job really is still locked (its unlock failed before removing the lock); backup-cleanup fixes that.
