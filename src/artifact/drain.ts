@@ -8,6 +8,7 @@ import { DrainError } from '../errors.js';
 import { lastLines, type RemoteShell } from '../ssh/index.js';
 import type { ArtifactChecksums } from './metadata-file.js';
 import { createFileSink } from './file-sink.js';
+import { decodingSink, remoteTarArgv, type RemoteCompression } from './remote-compression.js';
 import { checksumMismatches, describeMismatches, remoteChecksums } from './remote-checksums.js';
 import { createTarChecksummer } from './tar-checksums.js';
 import { teeWritable } from './tee.js';
@@ -17,6 +18,8 @@ export interface DrainOptions {
   remoteDir: string;
   localFile: string;
   signal?: AbortSignal;
+  /** Compress on the instance where it has the tool (`--remote-compress`); the stored artifact stays a plain tar. */
+  remoteCompression?: RemoteCompression;
   /** Bytes so far; called at most every PROGRESS_EVERY_BYTES or PROGRESS_EVERY_MS, never per chunk. */
   onProgress?: (transferredBytes: number) => void;
 }
@@ -61,8 +64,9 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
   let tarResult;
   try {
     // In its own process group, so a failed local write (disk full) or a cancel stops the remote tar at once.
-    const tar = groupCommand(shell, ['tar', '-C', options.remoteDir, '-c', '.']);
-    tarResult = await shell.exec(tar.command, { signal: options.signal, stdout: destination, stop: tar.stop });
+    const tar = groupCommand(shell, remoteTarArgv(options.remoteDir, options.remoteCompression));
+    const stdout = options.remoteCompression ? decodingSink(destination, options.remoteCompression) : destination;
+    tarResult = await shell.exec(tar.command, { signal: options.signal, stdout, stop: tar.stop });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT') {

@@ -11,6 +11,12 @@ export const DEFAULT_KNOWN_HOSTS = path.join(os.homedir(), '.ssh', 'known_hosts'
 
 export const EXAMPLE_FLAGS = '--manifest deploy.yml --username vcap --private-key-path ~/.ssh/bbr';
 
+// The figures are the bench's (figure 8, README.md "Performance"): fill them from bench/results/latest.json.
+export const REMOTE_COMPRESS_DESCRIPTION =
+  'compress each artifact on the instance while draining (`gzip -1` or `zstd -1`; an instance without the tool sends it ' +
+  'uncompressed); the stored artifact stays a plain .tar. Pays off on a slow link with compressible data such as SQL ' +
+  'dumps, and costs instance CPU: see "Performance" in the README';
+
 export function connectionOptions<T>(y: Argv<T>) {
   return y
     // BBR_TS_<FLAG> environment variables, scoped to the modes that connect: set globally, a BBR_TS_MANIFEST

@@ -1,5 +1,6 @@
 // The workflows a subcommand can run, bound to their flags; the same ones serve deployment and director mode.
 import { verifyArtifactDirectory } from '../artifact/verify.js';
+import type { RemoteCompression } from '../artifact/remote-compression.js';
 import type { BackupMetadata } from '../artifact/metadata-file.js';
 import { backup } from '../orchestrate/backup.js';
 import { backupCleanup, restoreCleanup } from '../orchestrate/cleanup.js';
@@ -13,6 +14,8 @@ export interface BackupFlags {
   artifactPath: string;
   withManifest: boolean;
   unsafeLockFree: boolean;
+  /** --remote-compress */
+  remoteCompression?: RemoteCompression;
 }
 
 export function backupWorkflow(flags: BackupFlags): Workflow {
@@ -23,6 +26,7 @@ export function backupWorkflow(flags: BackupFlags): Workflow {
         artifactPath: flags.artifactPath,
         manifestText: flags.withManifest ? scope.manifestText : undefined,
         unsafeLockFree: flags.unsafeLockFree,
+        remoteCompression: flags.remoteCompression,
         withReleases: scope.withReleases,
         cleanupCommand: scope.cleanupCommand('backup-cleanup'),
       }),

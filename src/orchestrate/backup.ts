@@ -1,6 +1,7 @@
 // The backup workflow (bbr-contract.md §3.2) as plain steps: check, create the local directory, lock,
 // back up, unlock (always, once a lock was attempted), drain, remove remote artifacts, write metadata.
 import { drainArtifact, remoteSizeBytes } from '../artifact/drain.js';
+import { localDecoderMissing, type RemoteCompression } from '../artifact/remote-compression.js';
 import { artifactDirectoryName, createArtifactDirectory } from '../artifact/local-directory.js';
 import type { BackupMetadata, InstanceArtifacts } from '../artifact/metadata-file.js';
 import { asRoot } from '../contract/as-root.js';
@@ -20,6 +21,8 @@ export interface BackupOptions {
   /** The raw manifest, written as manifest.yml when given (--with-manifest). */
   manifestText?: string;
   unsafeLockFree: boolean;
+  /** Compress each artifact on the instance during the drain (where the instance has the tool). */
+  remoteCompression?: RemoteCompression;
   withReleases: boolean;
   /** The command an operator runs to clean up after a failure, for hints. */
   cleanupCommand: string;
@@ -71,7 +74,11 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
   const now = options.now ?? (() => new Date());
   const checked = await rec.phase('check', undefined, () => checkBackupable(ctx, deployment, options));
   checked.failures.forEach((f) => rec.fail(f));
-  if (!checked.plan || checked.failures.length > 0) return rec.outcome();
+  const noDecoder = options.remoteCompression && (await localDecoderMissing(options.remoteCompression));
+  if (noDecoder) {
+    rec.fail(new PreconditionError(`--remote-compress ${options.remoteCompression}: ${noDecoder}`, { hint: 'install it, or use --remote-compress gzip' }));
+  }
+  if (!checked.plan || checked.failures.length > 0 || noDecoder) return rec.outcome();
   const plan = checked.plan;
 
   const startTime = now();
@@ -112,6 +119,7 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
             remoteDir: artifact.remoteDir,
             localFile: directory.filePath(artifact.file),
             signal: ctx.signal,
+            remoteCompression: options.remoteCompression,
             onProgress: transfer.progress,
           });
           drained.push({ job, artifact, checksums: result.checksums });

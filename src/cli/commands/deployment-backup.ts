@@ -1,5 +1,6 @@
 // `bbr-ts deployment ... backup`
-import { deploymentFlags, EXAMPLE_FLAGS } from '../options.js';
+import { REMOTE_COMPRESSIONS } from '../../artifact/remote-compression.js';
+import { deploymentFlags, EXAMPLE_FLAGS, REMOTE_COMPRESS_DESCRIPTION } from '../options.js';
 import { runDeploymentOperation } from '../run-deployment.js';
 import { backupDryRunWorkflow, backupWorkflow } from '../workflows.js';
 import { reportOption } from '../output-options.js';
@@ -14,6 +15,7 @@ export const deploymentBackup: Subcommand = (y, runtime, setExit) =>
         .option('artifact-path', { alias: 'a', type: 'string', default: '.', describe: 'folder in which <deployment>_<timestamp>/ is created' })
         .option('with-manifest', { type: 'boolean', default: false, describe: 'also save the manifest as manifest.yml in the artifact' })
         .option('unsafe-lock-free', { type: 'boolean', default: false, describe: 'skip pre-backup-lock and post-backup-unlock scripts (the backup may be inconsistent)' })
+        .option('remote-compress', { choices: REMOTE_COMPRESSIONS, describe: REMOTE_COMPRESS_DESCRIPTION })
         .option('dry-run', { type: 'boolean', default: false, describe: 'connect, discover and check, then print the plan (lock waves, backup scripts, unlock waves, artifact path) without running any lock, backup or unlock script' })
         .example(`$0 deployment ${EXAMPLE_FLAGS} backup --dry-run`, 'show what a backup would do, changing nothing')
         .example(`$0 deployment ${EXAMPLE_FLAGS} backup -a /var/backups`, 'back up into /var/backups/<deployment>_<timestamp>/')
@@ -28,6 +30,7 @@ export const deploymentBackup: Subcommand = (y, runtime, setExit) =>
         artifactPath: argv['artifact-path'],
         withManifest: argv['with-manifest'],
         unsafeLockFree: argv['unsafe-lock-free'],
+        remoteCompression: argv['remote-compress'],
       });
       setExit(await runDeploymentOperation(runtime, flags, 'backup', workflow));
     },
