@@ -1,5 +1,6 @@
 // Entry point: wires process signals to the run's abort signals and sets the exit status. The only module
 // that touches process signals or process.exitCode.
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createInterface, type Interface as ReadlineInterface } from 'node:readline';
 import { runCli } from './cli/parser.js';
@@ -9,6 +10,9 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 const interrupt = new AbortController();
 const force = new AbortController();
+// Every running command listens on these for as long as it runs: parallelism x (tar + checksum channel) is
+// more than the default 10, and Node would print a MaxListenersExceededWarning on stderr mid-run.
+setMaxListeners(0, interrupt.signal, force.signal);
 let interrupts = 0;
 let prompt: ReadlineInterface | undefined;
 
