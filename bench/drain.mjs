@@ -1,13 +1,10 @@
 // Figures 1 and 2 of `npm run bench`: drain throughput against OpenSSH `ssh -c aes128-gcm cat > /dev/null`
 // (the issue's baseline) and against the same work done by OpenSSH and native tools (this machine's floor), on
 // the same instance in the same run, and bbr-ts's peak RSS, for a 1 GiB (and optionally 4 GiB) artifact.
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, openSync, closeSync } from 'node:fs';
+import { openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { once } from 'node:events';
-import { fleetFlags, GiB, machineBusyMs, MiB, runBbrTs, withBenchFleet } from './lib.mjs';
+import { fastest, fleetFlags, GiB, runBbrTs, sshArgs as sshArgsTo, timed, withBenchFleet, writeBulkFiles } from './lib.mjs';
 
 const ADDRESS = '127.0.6.1';
 const FILES = 4;
@@ -16,51 +13,6 @@ const STORE = '/var/vcap/store/bulk';
 /** Starts a one-instance fleet with the `bulk` job, calls body(ctx), always stops the fleet. */
 export function withBulkFleet(body) {
   return withBenchFleet({ name: 'bench-drain', group: 'bulk', job: 'bulk', addresses: [ADDRESS] }, body);
-}
-
-/** Writes `totalBytes` of incompressible data as FILES files into the instance's /var/vcap/store/bulk. */
-async function prepareArtifact(instanceDir, totalBytes) {
-  const dir = path.join(instanceDir, 'store', 'bulk');
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  const block = randomBytes(16 * MiB);
-  for (let f = 0; f < FILES; f++) {
-    block.writeUInt32BE(f, 0);
-    const out = createWriteStream(path.join(dir, `part-${f}.bin`));
-    for (let written = 0; written < totalBytes / FILES; written += block.length) {
-      if (!out.write(block)) await once(out, 'drain');
-    }
-    out.end();
-    await once(out, 'finish');
-  }
-}
-
-const sshArgs = (fleet) => [
-  '-c', 'aes128-gcm@openssh.com',
-  '-i', fleet.privateKeyPath,
-  '-o', `UserKnownHostsFile=${fleet.knownHostsPath}`,
-  '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
-  '-p', String(fleet.port), `root@${ADDRESS}`,
-];
-
-/** Runs a local command to completion; resolves with its wall time and the machine's CPU time meanwhile. */
-async function timed(file, args, options = {}) {
-  const busyBefore = machineBusyMs();
-  const started = process.hrtime.bigint();
-  const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'inherit'], ...options });
-  const [code] = await once(child, 'close');
-  if (code !== 0) throw new Error(`${file} ${args.join(' ').slice(0, 200)} exited ${code}`);
-  return { ms: Number(process.hrtime.bigint() - started) / 1e6, cpuMs: machineBusyMs() - busyBefore };
-}
-
-/** The issue's baseline: OpenSSH reads the same files with AES-128-GCM and throws them away. */
-async function opensshCat(fleet) {
-  const devNull = openSync('/dev/null', 'w');
-  try {
-    return await timed('ssh', [...sshArgs(fleet), `cat ${STORE}/*`], { stdio: ['ignore', devNull, 'inherit'] });
-  } finally {
-    closeSync(devNull);
-  }
 }
 
 /**
@@ -92,7 +44,7 @@ async function nativeSameWork(fleet, work) {
 
 /** One size: best of `repeats` for each baseline and for bbr-ts (the machine is shared; the best run is the least disturbed). */
 export async function benchDrainSize({ fleet, manifest, work }, totalBytes, repeats) {
-  await prepareArtifact(fleet.instances[0].dir, totalBytes);
+  await writeBulkFiles(fleet.instances[0].dir, totalBytes, FILES);
   await opensshCat(fleet); // warm the page cache and sshd
   const baselines = [];
   const natives = [];
@@ -110,7 +62,6 @@ export async function benchDrainSize({ fleet, manifest, work }, totalBytes, repe
       await rm(artifacts, { recursive: true, force: true });
     }
   }
-  const fastest = (list, key) => list.reduce((best, x) => (x[key] < best[key] ? x : best));
   const baseline = fastest(baselines, 'ms');
   const native = fastest(natives, 'ms');
   const run = fastest(runs.map((r) => ({ ...r, drainMs: r.phases.drain })), 'drainMs');

@@ -1,9 +1,13 @@
 // Shared helpers of `npm run bench`: run the built CLI as an operator would (a subprocess under
 // /usr/bin/time for its peak RSS), read phase durations from its plain output, write manifests.
 import { execFile as execFileCb, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { startFleet, stopFleet } from '../fixtures/fleet/fleet.mjs';
+import { activeLinks } from './net.mjs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +27,8 @@ export function stopFleetsOnSignal() {
     process.once(signal, async () => {
       console.error(`\n${signal}: stopping ${activeFleetDirs.size} fleet(s)...`);
       await Promise.allSettled([...activeFleetDirs].map((dir) => stopFleet(dir)));
+      // Namespaces go after their sshds: an emulated link is removed once nothing runs behind it.
+      await Promise.allSettled([...activeLinks.values()].map((dispose) => dispose()));
       process.exit(130);
     });
   }
@@ -45,7 +51,7 @@ export async function runBbrTs(args) {
   try {
     const busyBefore = machineBusyMs();
     const started = process.hrtime.bigint();
-    const child = spawn(TIME, ['-f', '%M', '-o', timeFile, process.execPath, BIN, ...args], {
+    const child = spawn(TIME, ['-f', '%M %U %S', '-o', timeFile, process.execPath, ...profileArgs(), BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
@@ -59,8 +65,10 @@ export async function runBbrTs(args) {
     });
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     const cpuMs = machineBusyMs() - busyBefore;
-    const peakRssKiB = Number.parseInt((await readFile(timeFile, 'utf8')).trim().split('\n').pop() ?? '', 10);
-    const result = { exitCode, wallMs, cpuMs, peakRssBytes: peakRssKiB * 1024, phases: parsePhases(stdout), stdout, stderr };
+    // GNU time's last line: peak RSS in KiB, then the process's own user and system CPU seconds.
+    const [rssKiB, user, system] = ((await readFile(timeFile, 'utf8')).trim().split('\n').pop() ?? '').split(' ').map(Number);
+    const processCpuMs = (user + system) * 1000;
+    const result = { exitCode, wallMs, cpuMs, processCpuMs, peakRssBytes: rssKiB * 1024, phases: parsePhases(stdout), stdout, stderr };
     if (exitCode !== 0) {
       throw new Error(`bbr-ts ${args.join(' ')} exited ${exitCode}\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`);
     }
@@ -69,6 +77,10 @@ export async function runBbrTs(args) {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** `--cpu-prof DIR` of the bench: every bbr-ts run writes a V8 CPU profile there (open it in Chrome DevTools). */
+export const cpuProfile = { dir: undefined };
+const profileArgs = () => (cpuProfile.dir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfile.dir}`] : []);
 
 /**
  * CPU time the whole machine spent busy so far (user, nice, system, irq, softirq; /proc/stat, in ms). The fleet's
@@ -129,9 +141,10 @@ export const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
 
 /**
  * Writes a one-group manifest, starts it as a fleet in a scratch folder, calls body({ fleet, manifest, work,
- * fleetStartMs }), and always stops the fleet and removes the folder (an interrupted bench too).
+ * fleetStartMs }), and always stops the fleet and removes the folder (an interrupted bench too). `netns`
+ * (address -> network namespace) puts instances behind an emulated link (net.mjs).
  */
-export async function withBenchFleet({ name, group, job, addresses }, body) {
+export async function withBenchFleet({ name, group, job, addresses, netns }, body) {
   const work = await mkdtemp(path.join(os.tmpdir(), `bbr-ts-${name}-`));
   const fleetDir = path.join(work, 'fleet');
   let fleet;
@@ -139,7 +152,7 @@ export async function withBenchFleet({ name, group, job, addresses }, body) {
     const manifest = await writeManifest(path.join(work, 'manifest.yml'), { name, group, job, addresses });
     const started = Date.now();
     activeFleetDirs.add(fleetDir);
-    fleet = await startFleet({ manifestPath: manifest, rootDir: fleetDir, jobsDir: BENCH_JOBS, seed: false });
+    fleet = await startFleet({ manifestPath: manifest, rootDir: fleetDir, jobsDir: BENCH_JOBS, seed: false, netns });
     return await body({ fleet, manifest, work, fleetStartMs: Date.now() - started });
   } finally {
     await (fleet ? fleet.stop() : stopFleet(fleetDir).catch(() => undefined));
@@ -147,3 +160,52 @@ export async function withBenchFleet({ name, group, job, addresses }, body) {
     await rm(work, { recursive: true, force: true });
   }
 }
+
+/** OpenSSH client arguments for one fleet instance: AES-128-GCM (also BBR's first choice), fleet key, strict host keys. */
+export const sshArgs = (fleet, address) => [
+  '-c', 'aes128-gcm@openssh.com',
+  '-i', fleet.privateKeyPath,
+  '-o', `UserKnownHostsFile=${fleet.knownHostsPath}`,
+  '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
+  '-p', String(fleet.port), `root@${address}`,
+];
+
+/** Runs a local command to completion; resolves with its wall time and the machine's CPU time meanwhile. */
+export async function timed(file, args, options = {}) {
+  const busyBefore = machineBusyMs();
+  const started = process.hrtime.bigint();
+  const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'inherit'], ...options });
+  const [code] = await once(child, 'close');
+  if (code !== 0) throw new Error(`${file} ${args.join(' ').slice(0, 200)} exited ${code}`);
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, cpuMs: machineBusyMs() - busyBefore };
+}
+
+/**
+ * Writes `totalBytes` of incompressible data as `files` files into the instance's /var/vcap/store/bulk (what
+ * the `bulk` job's backup script hard-links into its artifact). `sameAs`: another instance's vcap dir whose
+ * files are copied instead (many instances with the same bytes). Copies, not hard links: the instances' backup
+ * scripts link and remove their own names while others read, and GNU tar fails a file whose ctime changed.
+ */
+export async function writeBulkFiles(instanceDir, totalBytes, files = 4, sameAs) {
+  const dir = path.join(instanceDir, 'store', 'bulk');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  if (sameAs) {
+    const from = path.join(sameAs, 'store', 'bulk');
+    for (const f of await readdir(from)) await copyFile(path.join(from, f), path.join(dir, f), fsConstants.COPYFILE_FICLONE);
+    return;
+  }
+  const block = randomBytes(Math.min(16 * MiB, totalBytes / files));
+  for (let f = 0; f < files; f++) {
+    block.writeUInt32BE(f, 0);
+    const out = createWriteStream(path.join(dir, `part-${f}.bin`));
+    const fileBytes = Math.floor(totalBytes / files);
+    for (let written = 0; written < fileBytes; written += block.length) {
+      if (!out.write(block.subarray(0, fileBytes - written))) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+  }
+}
+
+export const fastest = (list, key) => list.reduce((best, x) => (x[key] < best[key] ? x : best));
