@@ -1,6 +1,7 @@
 // `bbr-ts director --host HOST[:PORT] [flags] <subcommand>`: one BOSH director VM reached directly over SSH.
 import type { Argv } from 'yargs';
-import { connectionFlags, connectionOptions } from '../options.js';
+import { REMOTE_COMPRESSIONS } from '../../artifact/remote-compression.js';
+import { connectionFlags, connectionOptions, REMOTE_COMPRESS_DESCRIPTION } from '../options.js';
 import { runDirectorOperation, type DirectorFlags } from '../run-director.js';
 import type { Runtime } from '../runtime.js';
 import { backupWorkflow, cleanupWorkflow, preBackupCheckWorkflow, restoreWorkflow } from '../workflows.js';
@@ -22,9 +23,17 @@ export function directorMode(y: Argv, runtime: Runtime, setExit: SetExitCode): A
       .command(
         ['backup', 'b'],
         'Lock, back up, unlock and drain every job into <host>_<timestamp>/',
-        (sub) => reportOption(sub).option('artifact-path', { alias: 'a', type: 'string', default: '.', describe: 'folder in which <host>_<timestamp>/ is created' }),
+        (sub) =>
+          reportOption(sub)
+            .option('artifact-path', { alias: 'a', type: 'string', default: '.', describe: 'folder in which <host>_<timestamp>/ is created' })
+            .option('remote-compress', { choices: REMOTE_COMPRESSIONS, describe: REMOTE_COMPRESS_DESCRIPTION }),
         async (argv) => {
-          const workflow = backupWorkflow({ artifactPath: argv['artifact-path'], withManifest: false, unsafeLockFree: false });
+          const workflow = backupWorkflow({
+            artifactPath: argv['artifact-path'],
+            withManifest: false,
+            unsafeLockFree: false,
+            remoteCompression: argv['remote-compress'],
+          });
           setExit(await runDirectorOperation(runtime, directorFlags(argv), 'backup', workflow));
         },
       )
