@@ -15,6 +15,18 @@ export function withBulkFleet(body) {
   return withBenchFleet({ name: 'bench-drain', group: 'bulk', job: 'bulk', addresses: [ADDRESS] }, body);
 }
 
+const sshArgs = (fleet) => sshArgsTo(fleet, ADDRESS);
+
+/** The issue's baseline: OpenSSH reads the same files with AES-128-GCM and throws them away. */
+async function opensshCat(fleet) {
+  const devNull = openSync('/dev/null', 'w');
+  try {
+    return await timed('ssh', [...sshArgs(fleet), `cat ${STORE}/*`], { stdio: ['ignore', devNull, 'inherit'] });
+  } finally {
+    closeSync(devNull);
+  }
+}
+
 /**
  * The same work as a bbr-ts drain done by OpenSSH and native tools, as a floor for this machine: the instance
  * hashes every file with `openssl dgst` while `tar` streams them, and locally the stream is written to the
