@@ -8,6 +8,8 @@ need_apt=()
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 command -v unshare >/dev/null || need_apt+=(util-linux)
 command -v sudo >/dev/null || need_apt+=(sudo)  # the non-root login test runs scripts through real sudo
+command -v zstd >/dev/null || need_apt+=(zstd)  # --remote-compress zstd, on the instances and locally
+command -v tc >/dev/null || need_apt+=(iproute2)  # npm run bench: emulated links (ip netns, tc tbf)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v chromium >/dev/null || need_apt+=(chromium)  # the --report tests lay pages out in headless Chromium
 if [ ${#need_apt[@]} -gt 0 ]; then
