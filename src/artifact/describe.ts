@@ -1,8 +1,9 @@
 // What a backup directory holds, read from its metadata and file sizes only (cheap: no tar is read).
 // `artifact show` renders it; `artifact verify` is the one that proves the contents.
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors.js';
+import type { StoredBackup } from '../orchestrate/artifact-store.js';
+import { localBackup } from './local-store.js';
 import { parseBackupMetadata, type BackupMetadata } from './metadata-file.js';
 import { expectedArtifacts } from './verify.js';
 
@@ -18,11 +19,14 @@ export interface ArtifactDescription {
 const DIRECTORY_NAME = /^(.+)_\d{8}T\d{6}Z$/;
 
 export async function describeArtifactDirectory(directory: string): Promise<ArtifactDescription> {
-  const dir = path.resolve(directory);
-  const metadataFile = path.join(dir, 'metadata');
+  return describeBackup(localBackup(directory));
+}
+
+export async function describeBackup(stored: StoredBackup): Promise<ArtifactDescription> {
+  const metadataFile = stored.describe('metadata');
   let text: string;
   try {
-    text = await readFile(metadataFile, 'utf8');
+    text = await stored.readMetadata();
   } catch (error) {
     throw new ArtifactError(`cannot read ${metadataFile}: ${(error as Error).message}`, {
       cause: error,
@@ -35,9 +39,9 @@ export async function describeArtifactDirectory(directory: string): Promise<Arti
       file: a.file,
       label: a.label,
       fileCount: Object.keys(a.expected).length,
-      tarBytes: (await stat(path.join(dir, a.file)).catch(() => undefined))?.size,
+      tarBytes: await stored.size(a.file),
     })),
   );
-  const hasManifest = (await stat(path.join(dir, 'manifest.yml')).catch(() => undefined))?.isFile() ?? false;
-  return { directory: dir, deployment: DIRECTORY_NAME.exec(path.basename(dir))?.[1], metadata, hasManifest, artifacts };
+  const hasManifest = (await stored.size('manifest.yml')) !== undefined;
+  return { directory: stored.location, deployment: DIRECTORY_NAME.exec(path.basename(stored.location))?.[1], metadata, hasManifest, artifacts };
 }

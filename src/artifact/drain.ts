@@ -2,9 +2,10 @@
 // the way for per-file SHA-256, while the instance hashes the same files on a second channel. Memory stays
 // flat whatever the size: bytes flow through with backpressure and are never collected.
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { asRoot } from '../contract/as-root.js';
 import { groupCommand } from '../contract/process-group.js';
-import { DrainError } from '../errors.js';
+import { BbrError, DrainError } from '../errors.js';
 import { lastLines, type RemoteShell } from '../ssh/index.js';
 import type { ArtifactChecksums } from './metadata-file.js';
 import { createFileSink } from './file-sink.js';
@@ -16,7 +17,10 @@ import { teeWritable } from './tee.js';
 export interface DrainOptions {
   job: string;
   remoteDir: string;
+  /** Where the tar goes: a local file, or (with `createSink`) an object's URL, for messages. */
   localFile: string;
+  /** Opens the destination (an artifact store's writer); a local file at `localFile` by default. */
+  createSink?: () => Writable;
   signal?: AbortSignal;
   /** Compress on the instance where it has the tool (`--remote-compress`); the stored artifact stays a plain tar. */
   remoteCompression?: RemoteCompression;
@@ -45,7 +49,7 @@ export async function remoteSizeBytes(shell: RemoteShell, dir: string, signal?: 
 
 export async function drainArtifact(shell: RemoteShell, options: DrainOptions): Promise<DrainResult> {
   const where = `job '${options.job}' on ${shell.instance}`;
-  const file = createFileSink(options.localFile);
+  const file = options.createSink ? options.createSink() : createFileSink(options.localFile);
   const { sink, summary } = createTarChecksummer(`artifact of ${where}`);
   let tarBytes = 0;
   let reportedBytes = 0;
@@ -77,7 +81,8 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
     }
     throw new DrainError(`draining the artifact of ${where} failed: ${(error as Error).message}`, {
       cause: error,
-      hint: 'check free space in the artifact path and the connection to the instance, then run backup-cleanup and back up again',
+      // A store's own failure (object storage) knows the better next step.
+      hint: error instanceof BbrError && error.hint ? error.hint : 'check free space in the artifact path and the connection to the instance, then run backup-cleanup and back up again',
     });
   }
   if (tarResult.exitCode !== 0) {

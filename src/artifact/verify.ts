@@ -1,13 +1,11 @@
 // Offline verification of a local artifact directory (bbr-contract.md §3.4 step 1): metadata parses, every listed
 // tar is present and safe to extract, and its per-file SHA-256 equal the recorded ones exactly. Restore runs it
 // before opening any connection; `artifact verify` prints its verdicts.
-import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { ArtifactError, ChecksumMismatchError, type BbrError } from '../errors.js';
-import { FAILED_SUFFIX, PARTIAL_SUFFIX } from './local-directory.js';
+import type { StoredBackup } from '../orchestrate/artifact-store.js';
+import { localBackup } from './local-store.js';
 import { parseBackupMetadata, type ArtifactChecksums, type BackupMetadata } from './metadata-file.js';
 import { checksumMismatches, describeMismatches } from './remote-checksums.js';
 import { createTarChecksummer } from './tar-checksums.js';
@@ -61,27 +59,24 @@ export function expectedArtifacts(metadata: BackupMetadata): ArtifactVerdict[] {
 }
 
 export async function verifyArtifactDirectory(directory: string, options: { signal?: AbortSignal } = {}): Promise<VerifiedArtifact> {
-  const dir = path.resolve(directory);
-  const result: VerifiedArtifact = { directory: dir, verdicts: [], failures: [] };
-  const base = path.basename(dir);
-  if (base.endsWith(PARTIAL_SUFFIX) || base.endsWith(FAILED_SUFFIX)) {
-    const how = base.endsWith(PARTIAL_SUFFIX) ? 'is still being written or was interrupted' : 'is from a backup that failed';
-    result.failures.push(
-      new ArtifactError(`${dir} ${how} (its name ends in ${base.endsWith(PARTIAL_SUFFIX) ? PARTIAL_SUFFIX : FAILED_SUFFIX})`, {
-        hint: 'restore a backup that completed: its directory is named <deployment>_<timestamp> without a suffix',
-      }),
-    );
+  return verifyBackup(localBackup(directory), options);
+}
+
+/**
+ * Verifies a stored backup. With `contents: false` (restore from object storage) only the metadata, the
+ * listing and the sizes are checked here; the contents are proved on the way to each instance instead.
+ */
+export async function verifyBackup(stored: StoredBackup, options: { signal?: AbortSignal; contents?: boolean } = {}): Promise<VerifiedArtifact> {
+  const result: VerifiedArtifact = { directory: stored.location, verdicts: [], failures: [] };
+  const notComplete = await stored.notComplete();
+  if (notComplete) {
+    result.failures.push(notComplete);
     return result;
   }
-  const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) {
-    result.failures.push(new ArtifactError(`backup directory ${dir} does not exist or is not a directory`, { hint: 'pass the <deployment>_<timestamp> directory a backup created' }));
-    return result;
-  }
-  const metadataFile = path.join(dir, 'metadata');
+  const metadataFile = stored.describe('metadata');
   let text: string;
   try {
-    text = await readFile(metadataFile, 'utf8');
+    text = await stored.readMetadata();
   } catch (error) {
     result.failures.push(new ArtifactError(`cannot read ${metadataFile}: ${(error as Error).message}`, { cause: error, hint: 'a complete backup directory has a metadata file; use an intact copy' }));
     return result;
@@ -95,14 +90,15 @@ export async function verifyArtifactDirectory(directory: string, options: { sign
 
   result.verdicts = expectedArtifacts(result.metadata);
   const limit = pLimit(4);
-  await Promise.all(result.verdicts.map((verdict) => limit(() => verifyOne(dir, verdict, options.signal))));
+  const check = options.contents === false ? checkPresence : verifyOne;
+  await Promise.all(result.verdicts.map((verdict) => limit(() => check(stored, verdict, options.signal))));
   for (const verdict of result.verdicts) if (verdict.problem) result.failures.push(verdict.problem);
 
   const listed = new Set(result.verdicts.map((v) => v.file));
-  const extra = (await readdir(dir)).filter((name) => name.endsWith('.tar') && !listed.has(name)).sort();
+  const extra = (await stored.listTars()).filter((name) => !listed.has(name)).sort();
   for (const name of extra) {
     result.failures.push(
-      new ArtifactError(`${path.join(dir, name)} is not listed in the backup's metadata`, {
+      new ArtifactError(`${stored.describe(name)} is not listed in the backup's metadata`, {
         hint: `${TAMPERED_HINT}, or remove the stray file if you know where it came from`,
       }),
     );
@@ -110,23 +106,41 @@ export async function verifyArtifactDirectory(directory: string, options: { sign
   return result;
 }
 
-async function verifyOne(dir: string, verdict: ArtifactVerdict, signal: AbortSignal | undefined): Promise<void> {
-  const file = path.join(dir, verdict.file);
-  const info = await stat(file).catch(() => undefined);
-  if (info === undefined && verdict.instance === undefined && Object.keys(verdict.expected).length === 0) {
+/** Present, or absent as BBR accepts it; sets `tarBytes`. False when the verdict is settled without reading. */
+async function present(stored: StoredBackup, verdict: ArtifactVerdict): Promise<boolean> {
+  const file = stored.describe(verdict.file);
+  const size = await stored.size(verdict.file);
+  if (size === undefined && verdict.instance === undefined && Object.keys(verdict.expected).length === 0) {
     verdict.absent = true;
     verdict.fileCount = 0;
     verdict.contentBytes = 0;
-    return;
+    return false;
   }
-  if (!info?.isFile()) {
+  if (size === undefined) {
     verdict.problem = new ArtifactError(`${file} is missing (metadata lists it for ${verdict.label})`, { hint: TAMPERED_HINT });
-    return;
+    return false;
   }
-  verdict.tarBytes = info.size;
+  verdict.tarBytes = size;
+  return true;
+}
+
+/** Without reading the contents: the tar is there and its size can be a tar (whole 512-byte blocks). */
+async function checkPresence(stored: StoredBackup, verdict: ArtifactVerdict): Promise<void> {
+  if (!(await present(stored, verdict))) return;
+  const size = verdict.tarBytes!;
+  if (size === 0 || size % 512 !== 0) {
+    verdict.problem = new ArtifactError(`${stored.describe(verdict.file)} is ${size} bytes long, which no complete tar is (metadata lists it for ${verdict.label})`, {
+      hint: TAMPERED_HINT,
+    });
+  }
+}
+
+async function verifyOne(stored: StoredBackup, verdict: ArtifactVerdict, signal: AbortSignal | undefined): Promise<void> {
+  if (!(await present(stored, verdict))) return;
+  const file = stored.describe(verdict.file);
   const { sink, summary } = createTarChecksummer(file);
   try {
-    await pipeline(createReadStream(file), sink, { signal });
+    await pipeline(stored.open(verdict.file, signal), sink, { signal });
     const local = await summary;
     verdict.fileCount = local.fileCount;
     verdict.contentBytes = local.contentBytes;

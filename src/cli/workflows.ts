@@ -1,5 +1,5 @@
 // The workflows a subcommand can run, bound to their flags; the same ones serve deployment and director mode.
-import { verifyArtifactDirectory } from '../artifact/verify.js';
+import { verifyBackup } from '../artifact/verify.js';
 import type { RemoteCompression } from '../artifact/remote-compression.js';
 import type { BackupMetadata } from '../artifact/metadata-file.js';
 import { backup } from '../orchestrate/backup.js';
@@ -8,10 +8,20 @@ import { planBackup } from '../orchestrate/backup-dry-run.js';
 import { drill } from '../orchestrate/drill.js';
 import { preBackupCheck } from '../orchestrate/pre-backup-check.js';
 import { restore } from '../orchestrate/restore.js';
+import type { ArtifactStore, StoredBackup } from '../orchestrate/artifact-store.js';
+import type { RunContext } from '../orchestrate/context.js';
 import type { Workflow } from './run-operation.js';
+import { openStore, type StorageFlags } from './storage-options.js';
+
+/** The artifact store of a run; its retries and the like become warnings. */
+function storeFor(ctx: RunContext, artifactPath: string, storage: StorageFlags | undefined): ArtifactStore {
+  return openStore(artifactPath, storage, (message) => ctx.events({ type: 'warning', message }));
+}
 
 export interface BackupFlags {
   artifactPath: string;
+  /** --s3-* flags, for an s3:// artifact path. */
+  storage?: StorageFlags;
   withManifest: boolean;
   unsafeLockFree: boolean;
   /** --remote-compress */
@@ -19,11 +29,17 @@ export interface BackupFlags {
 }
 
 export function backupWorkflow(flags: BackupFlags): Workflow {
+  let store: ArtifactStore | undefined;
   return {
+    // Object storage: bucket, credentials and permissions are proved before connecting, so before any lock.
+    async preflight(ctx) {
+      store = storeFor(ctx, flags.artifactPath, flags.storage);
+      return store.checkWritable(ctx.signal);
+    },
     run: (ctx, deployment, scope) =>
       backup(ctx, deployment, {
         deploymentName: scope.name,
-        artifactPath: flags.artifactPath,
+        store: store ?? storeFor(ctx, flags.artifactPath, flags.storage),
         manifestText: flags.withManifest ? scope.manifestText : undefined,
         unsafeLockFree: flags.unsafeLockFree,
         remoteCompression: flags.remoteCompression,
@@ -34,13 +50,18 @@ export function backupWorkflow(flags: BackupFlags): Workflow {
 }
 
 /** `backup --dry-run`: the checks and the plan, no lock, backup or unlock script. */
-export function backupDryRunWorkflow(flags: Pick<BackupFlags, 'artifactPath'>): Workflow {
+export function backupDryRunWorkflow(flags: Pick<BackupFlags, 'artifactPath' | 'storage'>): Workflow {
+  let store: ArtifactStore | undefined;
   return {
     dryRun: true,
+    async preflight(ctx) {
+      store = storeFor(ctx, flags.artifactPath, flags.storage);
+      return store.checkWritable(ctx.signal);
+    },
     run: (ctx, deployment, scope) =>
       planBackup(ctx, deployment, {
         deploymentName: scope.name,
-        artifactPath: flags.artifactPath,
+        store: store ?? storeFor(ctx, flags.artifactPath, flags.storage),
         withReleases: scope.withReleases,
         cleanupCommand: scope.cleanupCommand('backup-cleanup'),
       }),
@@ -59,26 +80,28 @@ export function preBackupCheckWorkflow(): Workflow {
 }
 
 /** Restore verifies the whole artifact offline first: a damaged backup never reaches an instance. */
-export function restoreWorkflow(flags: { artifactPath: string }): Workflow {
+export function restoreWorkflow(flags: { artifactPath: string; storage?: StorageFlags }): Workflow {
   let metadata: BackupMetadata | undefined;
   let absentArtifacts: ReadonlySet<string> = new Set();
-  let directory = flags.artifactPath;
+  let stored: StoredBackup | undefined;
   return {
     async preflight(ctx) {
       ctx.events({ type: 'phase-started', phase: 'verify' });
       const started = Date.now();
-      const verified = await verifyArtifactDirectory(flags.artifactPath, { signal: ctx.signal });
+      stored = storeFor(ctx, flags.artifactPath, flags.storage).backup();
+      // Object storage: metadata, object list and sizes here; each tar's bytes on the way to its instance,
+      // before anything is locked (reading everything twice would double the transfer).
+      const verified = await verifyBackup(stored, { signal: ctx.signal, contents: stored.cheapToRead ? undefined : false });
       for (const failure of verified.failures) ctx.events({ type: 'failure', error: failure });
       ctx.events({ type: 'phase-finished', phase: 'verify', durationMs: Date.now() - started, failures: verified.failures.length });
       metadata = verified.metadata;
       absentArtifacts = new Set(verified.verdicts.filter((v) => v.absent).map((v) => v.file));
-      directory = verified.directory;
       return verified.failures;
     },
     run: (ctx, deployment, scope) =>
       restore(ctx, deployment, {
         deploymentName: scope.name,
-        artifactDir: directory,
+        backup: stored!,
         metadata: metadata!,
         absentArtifacts,
         withReleases: scope.withReleases,
@@ -89,6 +112,7 @@ export function restoreWorkflow(flags: { artifactPath: string }): Workflow {
 
 export interface DrillFlags {
   artifactPath: string;
+  storage?: StorageFlags;
   verify: string;
   verifyOn?: string;
   verifyTimeoutMs?: number;
@@ -96,7 +120,7 @@ export interface DrillFlags {
 
 /** A drill is a restore (same offline verification first) followed by the operator's check, both timed. */
 export function drillWorkflow(flags: DrillFlags): Workflow {
-  const restoring = restoreWorkflow({ artifactPath: flags.artifactPath });
+  const restoring = restoreWorkflow({ artifactPath: flags.artifactPath, storage: flags.storage });
   return {
     preflight: restoring.preflight,
     run: (ctx, deployment, scope) =>

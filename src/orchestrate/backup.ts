@@ -2,10 +2,11 @@
 // back up, unlock (always, once a lock was attempted), drain, remove remote artifacts, write metadata.
 import { drainArtifact, remoteSizeBytes } from '../artifact/drain.js';
 import { localDecoderMissing, type RemoteCompression } from '../artifact/remote-compression.js';
-import { artifactDirectoryName, createArtifactDirectory } from '../artifact/local-directory.js';
+import { artifactDirectoryName } from '../artifact/local-directory.js';
 import type { BackupMetadata, InstanceArtifacts } from '../artifact/metadata-file.js';
 import { asRoot } from '../contract/as-root.js';
 import { ArtifactError, BackupError, CleanupError, DrainError, PreconditionError, UnlockError, type BbrError } from '../errors.js';
+import type { ArtifactStore, NewBackup } from './artifact-store.js';
 import type { RunContext } from './context.js';
 import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
@@ -17,7 +18,8 @@ import { reportTransfer } from './transfer-events.js';
 
 export interface BackupOptions {
   deploymentName: string;
-  artifactPath: string;
+  /** Where the `<deployment>_<timestamp>` backup is created (a local folder or object storage). */
+  store: ArtifactStore;
   /** The raw manifest, written as manifest.yml when given (--with-manifest). */
   manifestText?: string;
   unsafeLockFree: boolean;
@@ -82,9 +84,9 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
   const plan = checked.plan;
 
   const startTime = now();
-  let directory;
+  let directory: NewBackup;
   try {
-    directory = await createArtifactDirectory(options.artifactPath, artifactDirectoryName(options.deploymentName, startTime));
+    directory = await options.store.create(artifactDirectoryName(options.deploymentName, startTime));
     await directory.writeMetadata({ instances: [], customArtifacts: [], backupActivity: { startTime } });
     if (options.manifestText !== undefined) await directory.writeManifest(options.manifestText);
   } catch (error) {
@@ -117,7 +119,8 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
           const result = await drainArtifact(job.shell, {
             job: job.name,
             remoteDir: artifact.remoteDir,
-            localFile: directory.filePath(artifact.file),
+            localFile: directory.describe(artifact.file),
+            createSink: () => directory.createArtifact(artifact.file),
             signal: ctx.signal,
             remoteCompression: options.remoteCompression,
             onProgress: transfer.progress,
@@ -151,7 +154,7 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
     metadataWritten = true;
   } catch (error) {
     rec.fail(
-      new ArtifactError(`cannot write the metadata file in ${directory.workPath}: ${(error as Error).message}`, {
+      new ArtifactError(`cannot write the metadata file in ${directory.location}: ${(error as Error).message}`, {
         cause: error,
         hint: 'check free space and permissions in the artifact path, then back up again',
       }),
@@ -170,7 +173,7 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
     return { ...rec.outcome(finalPath), artifactComplete: complete };
   } catch (error) {
     rec.fail(error);
-    return { ...rec.outcome(directory.workPath), artifactComplete: false };
+    return { ...rec.outcome(directory.location), artifactComplete: false };
   }
 }
 

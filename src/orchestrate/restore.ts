@@ -1,12 +1,11 @@
 // The restore workflow (bbr-contract.md §3.4): the artifact was verified before connecting; here come the
 // restorable check, upload with checksums, pre-restore-lock, restore, post-restore-unlock (always, once a lock
 // was attempted), and removal of the remote artifact directories.
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { BackupMetadata } from '../artifact/metadata-file.js';
 import { uploadArtifact } from '../artifact/upload.js';
 import { RestoreError, type BbrError } from '../errors.js';
 import type { RemoteShell } from '../ssh/index.js';
+import type { StoredBackup } from './artifact-store.js';
 import type { RunContext } from './context.js';
 import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
@@ -19,8 +18,8 @@ import { reportTransfer } from './transfer-events.js';
 
 export interface RestoreOptions {
   deploymentName: string;
-  /** The verified local artifact directory. */
-  artifactDir: string;
+  /** The verified backup (local directory or object storage). */
+  backup: StoredBackup;
   metadata: BackupMetadata;
   /** Custom artifacts listed without files whose tar is absent (verified as such, as BBR accepts them). */
   absentArtifacts?: ReadonlySet<string>;
@@ -96,13 +95,16 @@ async function uploadArtifacts(
     const outcomes = await runAll(
       sources,
       async ({ job, artifact, checksums }) => {
-        const localFile = path.join(options.artifactDir, artifact.file);
-        // The local tar's size gives the live view an ETA for the upload.
-        const transfer = reportTransfer(ctx, job, artifact.file, (await stat(localFile)).size);
+        const stored = options.backup;
+        // The tar's size gives the live view an ETA for the upload.
+        const transfer = reportTransfer(ctx, job, artifact.file, await stored.size(artifact.file));
         touched.add(job.shell);
         const result = await uploadArtifact(job.shell, {
           job: job.name,
-          localFile,
+          localFile: stored.describe(artifact.file),
+          open: () => stored.open(artifact.file, ctx.signal),
+          // Object storage was checked for metadata, listing and sizes only: prove the bytes on their way.
+          checkInTransit: !stored.cheapToRead,
           remoteDir: artifact.remoteDir,
           expected: checksums,
           signal: ctx.signal,

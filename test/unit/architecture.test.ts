@@ -42,6 +42,11 @@ describe('architecture', () => {
     expect(importers.filter((f) => !f.startsWith('cli/'))).toEqual([]);
   });
 
+  it('only artifact/s3-store.ts imports the AWS SDK (object storage has one home)', () => {
+    const importers = importersOf((s) => s.startsWith('@aws-sdk/') || s.startsWith('@smithy/'));
+    expect(importers).toEqual(['artifact/s3-store.ts']);
+  });
+
   it('order/ is pure: it imports nothing but itself and errors', () => {
     const order = files.filter((f) => f.rel.startsWith('order/'));
     for (const file of order) {

@@ -4,6 +4,7 @@ import { deploymentFlags, EXAMPLE_FLAGS } from '../options.js';
 import { runDeploymentOperation } from '../run-deployment.js';
 import { drillWorkflow } from '../workflows.js';
 import { reportOption } from '../output-options.js';
+import { storageFlags, storageOptions } from '../storage-options.js';
 import type { Subcommand } from './types.js';
 
 export const deploymentDrill: Subcommand = (y, runtime, setExit) =>
@@ -11,8 +12,8 @@ export const deploymentDrill: Subcommand = (y, runtime, setExit) =>
     'drill',
     'Restore a backup into a (scratch) deployment, then run a verification command; reports pass or fail with the time to restore',
     (sub) =>
-      reportOption(sub)
-        .option('artifact-path', { alias: 'a', type: 'string', demandOption: true, describe: 'the <deployment>_<timestamp> backup directory to restore' })
+      storageOptions(reportOption(sub))
+        .option('artifact-path', { alias: 'a', type: 'string', demandOption: true, describe: 'the <deployment>_<timestamp> backup directory to restore, or its s3://BUCKET/PREFIX/<deployment>_<timestamp>' })
         .option('verify', { type: 'string', demandOption: true, describe: 'shell command (sh -c) that exits 0 when the restored data is right' })
         .option('verify-on', { type: 'string', describe: 'run --verify on this instance (GROUP/INDEX, as root) instead of on this machine' })
         .option('verify-timeout', { type: 'number', describe: 'seconds the verification command may run (default: no limit)' })
@@ -32,6 +33,7 @@ export const deploymentDrill: Subcommand = (y, runtime, setExit) =>
       const timeout = argv['verify-timeout'];
       const workflow = drillWorkflow({
         artifactPath: argv['artifact-path'],
+        storage: storageFlags(argv),
         verify: argv.verify,
         verifyOn: argv['verify-on'],
         verifyTimeoutMs: timeout === undefined ? undefined : timeout * 1000,

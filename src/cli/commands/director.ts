@@ -6,6 +6,7 @@ import { runDirectorOperation, type DirectorFlags } from '../run-director.js';
 import type { Runtime } from '../runtime.js';
 import { backupWorkflow, cleanupWorkflow, preBackupCheckWorkflow, restoreWorkflow } from '../workflows.js';
 import { reportOption } from '../output-options.js';
+import { storageFlags, storageOptions } from '../storage-options.js';
 import { RESTORE_DESCRIPTION } from './deployment-restore.js';
 import type { SetExitCode } from './types.js';
 
@@ -24,12 +25,13 @@ export function directorMode(y: Argv, runtime: Runtime, setExit: SetExitCode): A
         ['backup', 'b'],
         'Lock, back up, unlock and drain every job into <host>_<timestamp>/',
         (sub) =>
-          reportOption(sub)
-            .option('artifact-path', { alias: 'a', type: 'string', default: '.', describe: 'folder in which <host>_<timestamp>/ is created' })
+          storageOptions(reportOption(sub))
+            .option('artifact-path', { alias: 'a', type: 'string', default: '.', describe: 'folder in which <host>_<timestamp>/ is created, or s3://BUCKET/PREFIX' })
             .option('remote-compress', { choices: REMOTE_COMPRESSIONS, describe: REMOTE_COMPRESS_DESCRIPTION }),
         async (argv) => {
           const workflow = backupWorkflow({
             artifactPath: argv['artifact-path'],
+            storage: storageFlags(argv),
             withManifest: false,
             unsafeLockFree: false,
             remoteCompression: argv['remote-compress'],
@@ -40,9 +42,9 @@ export function directorMode(y: Argv, runtime: Runtime, setExit: SetExitCode): A
       .command(
         ['restore', 'r'],
         RESTORE_DESCRIPTION,
-        (sub) => reportOption(sub).option('artifact-path', { alias: 'a', type: 'string', demandOption: true, describe: 'the <host>_<timestamp> backup directory to restore' }),
+        (sub) => storageOptions(reportOption(sub)).option('artifact-path', { alias: 'a', type: 'string', demandOption: true, describe: 'the <host>_<timestamp> backup directory to restore, or its s3://BUCKET/PREFIX/<host>_<timestamp>' }),
         async (argv) => {
-          setExit(await runDirectorOperation(runtime, directorFlags(argv), 'restore', restoreWorkflow({ artifactPath: argv['artifact-path'] })));
+          setExit(await runDirectorOperation(runtime, directorFlags(argv), 'restore', restoreWorkflow({ artifactPath: argv['artifact-path'], storage: storageFlags(argv) })));
         },
       )
       .command(

@@ -1,0 +1,465 @@
+// The artifact store in S3-compatible object storage (AWS S3, MinIO, Ceph, OpenStack Swift's s3api), the only
+// module that imports the AWS SDK. The layout is the local one: `PREFIX/<deployment>_<timestamp>/<file>`.
+//
+// Nothing touches this machine's disk: each artifact streams into a multipart upload, so memory is bounded by
+// part size x parts in flight per artifact. A backup is complete exactly when its `metadata` object exists,
+// and `metadata` is written last, only for a complete backup. A failed run aborts its multipart uploads,
+// deletes what it wrote and leaves a `.bbr-ts-failed` marker, so it is never taken for a good backup.
+//
+// Swift 2.30's s3api (the e2e tests' server) rejects aws-chunked streaming payloads and wants Content-MD5 on
+// DeleteObjects: checksums are only sent when an operation requires them, and single deletes are used.
+// Integrity never relies on the server: the tool hashes every file while streaming and compares on read.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import path from 'node:path/posix';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { ArtifactError, UsageError, type BbrError } from '../errors.js';
+import { parseBackupName, type ArtifactStore, type ListedBackup, type NewBackup, type StoredBackup } from '../orchestrate/artifact-store.js';
+import { serializeBackupMetadata, type BackupMetadata } from './metadata-file.js';
+
+export const S3_SCHEME = 's3://';
+const MiB = 1024 * 1024;
+/** S3's limits: parts of 5 MiB to 5 GiB, at most 10,000 of them per object. */
+export const S3_MIN_PART_MIB = 5;
+export const S3_MAX_PART_MIB = 5 * 1024;
+export const S3_MAX_PARTS = 10_000;
+/** 16 MiB parts: objects up to 156 GiB (10,000 parts); 4 in flight, so about 80 MiB of buffers per artifact. */
+export const DEFAULT_PART_MIB = 16;
+export const PARTS_IN_FLIGHT = 4;
+/** Marks a backup that failed; its other objects were removed. */
+export const FAILED_MARKER = '.bbr-ts-failed';
+/** Bounded retries of the SDK (exponential backoff with jitter) for throttling, 5xx and network errors. */
+const MAX_ATTEMPTS = 5;
+/** How long a failed run keeps trying to remove what it wrote when S3 is unreachable. */
+const DISCARD_PATIENCE_MS = 60_000;
+/** A metadata file is small; a huge one is hostile. */
+const MAX_METADATA_BYTES = 16 * MiB;
+
+export interface S3Settings {
+  /** --s3-endpoint; otherwise AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL or AWS itself (read by the SDK). */
+  endpoint?: string;
+  /** --s3-region; otherwise AWS_REGION or the profile's region, else us-east-1. */
+  region?: string;
+  /** Path-style requests (MinIO, Swift, Ceph, ECS): http://host/bucket/key. */
+  pathStyle?: boolean;
+  /** A PEM file of CA certificates for a self-hosted endpoint. */
+  caCertFile?: string;
+  partSizeMiB?: number;
+  /** Retries and other things worth telling the operator (never secrets). */
+  report?: (message: string) => void;
+}
+
+export function isS3Location(location: string): boolean {
+  return location.toLowerCase().startsWith(S3_SCHEME);
+}
+
+/** `s3://bucket/a/b` -> bucket and key prefix `a/b` (no slashes at either end; may be empty). */
+export function parseS3Location(location: string): { bucket: string; prefix: string } {
+  const rest = location.slice(S3_SCHEME.length);
+  const slash = rest.indexOf('/');
+  const bucket = slash === -1 ? rest : rest.slice(0, slash);
+  const prefix = (slash === -1 ? '' : rest.slice(slash + 1)).replace(/^\/+|\/+$/g, '');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,62}$/.test(bucket)) {
+    throw new UsageError(`${location}: '${bucket}' is not a bucket name`, { hint: 'write it as s3://BUCKET/PREFIX, e.g. s3://backups/cf' });
+  }
+  const segments = prefix === '' ? [] : prefix.split('/');
+  if (segments.some((s) => s === '' || s === '.' || s === '..') || /[\u0000-\u001f\u007f]/.test(prefix)) {
+    throw new UsageError(`${location}: the prefix has an empty, '.' or '..' segment or a control character`, { hint: 'write it as s3://BUCKET/PREFIX, e.g. s3://backups/cf' });
+  }
+  return { bucket, prefix };
+}
+
+export function createS3Client(settings: S3Settings): S3Client {
+  const config: S3ClientConfig = {
+    region: settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? undefined,
+    forcePathStyle: settings.pathStyle ?? false,
+    maxAttempts: MAX_ATTEMPTS,
+    // Streamed bodies with a checksum trailer (aws-chunked) are not supported everywhere (Swift: 501); the
+    // tool checks integrity itself, end to end.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: {
+      connectionTimeout: 10_000,
+      // No byte for this long on an open request: give up (the SDK retries, boundedly).
+      requestTimeout: 120_000,
+      ...(settings.caCertFile ? { httpsAgent: new https.Agent({ keepAlive: true, ca: readCaFile(settings.caCertFile) }) } : {}),
+    },
+  };
+  if (settings.endpoint) config.endpoint = settings.endpoint;
+  const client = new S3Client(config);
+  // Without a region anywhere (flag, environment, profile), use S3's default one rather than fail.
+  const regionProvider = client.config.region;
+  client.config.region = async () => {
+    try {
+      return await regionProvider();
+    } catch {
+      return 'us-east-1';
+    }
+  };
+  // Reports operations that needed retries (bounded by MAX_ATTEMPTS); the SDK hides them otherwise.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const output = await next(args);
+      const attempts = output.output.$metadata?.attempts ?? 1;
+      if (attempts > 1) settings.report?.(`S3 ${context.commandName ?? 'request'} succeeded after ${attempts} attempts (transient errors were retried with backoff)`);
+      return output;
+    },
+    { step: 'initialize', name: 'bbrTsReportRetries' },
+  );
+  return client;
+}
+
+function readCaFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`--s3-ca-cert ${file}: cannot read it: ${(error as Error).message}`, { hint: 'pass a PEM file with the CA certificate(s) of the S3 endpoint' });
+  }
+}
+
+interface SdkError {
+  name?: string;
+  message?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+}
+
+/** One line about an SDK failure: its code, HTTP status and attempts, never credentials. */
+function describeS3Error(error: unknown): string {
+  const e = (error ?? {}) as SdkError;
+  const status = e.$metadata?.httpStatusCode;
+  const attempts = e.$metadata?.attempts;
+  const name = e.name && e.name !== 'Error' ? e.name : e.code;
+  const message = (e.message ?? String(error)).replace(/\s+/g, ' ').trim();
+  const parts = [name, status ? `HTTP ${status}` : undefined].filter(Boolean).join(', ');
+  return `${parts ? `${parts}: ` : ''}${message || 'no message'}${attempts && attempts > 1 ? ` (after ${attempts} attempts)` : ''}`;
+}
+
+function hintFor(error: unknown, bucket: string): string {
+  const e = (error ?? {}) as SdkError;
+  const status = e.$metadata?.httpStatusCode;
+  const name = e.name ?? e.code ?? '';
+  if (name === 'NoSuchBucket') return `create the bucket '${bucket}' first, or fix the bucket name in --artifact-path`;
+  if (/SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied|InvalidToken|ExpiredToken|Forbidden|CredentialsProvider|Credential/i.test(name) || status === 403) {
+    return 'check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, or AWS_PROFILE) and that they may write, list, read and delete in the bucket; with a self-hosted S3, also --s3-region';
+  }
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EPIPE|TimeoutError|socket hang up|self.signed|certificate|CERT/i.test(`${name} ${e.message ?? ''}`)) {
+    return 'check that the S3 endpoint (--s3-endpoint or AWS_ENDPOINT_URL_S3) is reachable, --s3-path-style for self-hosted servers, and --s3-ca-cert for a private CA';
+  }
+  return 'check the S3 endpoint, bucket and credentials, then run again';
+}
+
+export function s3Failure(action: string, url: string, bucket: string, error: unknown): ArtifactError {
+  if (error instanceof ArtifactError) return error;
+  return new ArtifactError(`${action} ${url} failed: ${describeS3Error(error)}`, { cause: error, hint: hintFor(error, bucket) });
+}
+
+interface Listed {
+  key: string;
+  size: number;
+}
+
+export function s3Store(location: string, settings: S3Settings): ArtifactStore {
+  const { bucket, prefix } = parseS3Location(location);
+  const partSizeMiB = settings.partSizeMiB ?? DEFAULT_PART_MIB;
+  if (!(Number.isInteger(partSizeMiB) && partSizeMiB >= S3_MIN_PART_MIB && partSizeMiB <= S3_MAX_PART_MIB)) {
+    throw new UsageError(`--s3-part-size ${partSizeMiB}: must be a whole number of MiB from ${S3_MIN_PART_MIB} to ${S3_MAX_PART_MIB}`, {
+      hint: `the default ${DEFAULT_PART_MIB} MiB allows artifacts up to ${Math.floor((DEFAULT_PART_MIB * S3_MAX_PARTS) / 1024)} GiB`,
+    });
+  }
+  const client = createS3Client(settings);
+  const url = (key: string) => `${S3_SCHEME}${bucket}/${key}`;
+  const keyOf = (...parts: string[]) => path.join(...[prefix, ...parts].filter((p) => p !== ''));
+  const base = prefix === '' ? `${S3_SCHEME}${bucket}` : url(prefix);
+  const fail = (action: string, key: string, error: unknown) => s3Failure(action, url(key), bucket, error);
+
+  const listAll = async (keyPrefix: string, signal?: AbortSignal): Promise<Listed[]> => {
+    const found: Listed[] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: keyPrefix, ContinuationToken: token }), { abortSignal: signal });
+      for (const o of page.Contents ?? []) if (o.Key !== undefined) found.push({ key: o.Key, size: o.Size ?? 0 });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return found;
+  };
+  const openUploads = async (keyPrefix: string): Promise<{ key: string; uploadId: string }[]> => {
+    const found: { key: string; uploadId: string }[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: keyPrefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+      for (const u of page.Uploads ?? []) if (u.Key && u.UploadId) found.push({ key: u.Key, uploadId: u.UploadId });
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+    return found;
+  };
+  const put = async (key: string, body: string) => {
+    try {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    } catch (error) {
+      throw fail('writing', key, error);
+    }
+  };
+
+  return {
+    location: base,
+    checkWritable: async (signal) => {
+      // A probe object: written, listed, read back and deleted, so a wrong secret, a missing bucket or missing
+      // permissions fail in seconds, before anything is locked.
+      const probe = keyOf(`.bbr-ts-probe-${randomUUID()}`);
+      const body = `bbr-ts write probe ${new Date().toISOString()}`;
+      let step = 'listing';
+      try {
+        await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: keyOf(''), MaxKeys: 1 }), { abortSignal: signal });
+        step = 'writing a probe object to';
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: probe, Body: body }), { abortSignal: signal });
+        step = 'listing the probe object in';
+        const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: probe }), { abortSignal: signal });
+        if (!listed.Contents?.some((o) => o.Key === probe)) throw new Error('the probe object was written but is not listed');
+        step = 'reading the probe object from';
+        const read = await client.send(new GetObjectCommand({ Bucket: bucket, Key: probe }), { abortSignal: signal });
+        if ((await read.Body?.transformToString()) !== body) throw new Error('the probe object read back differs from what was written');
+        step = 'deleting the probe object from';
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: probe }), { abortSignal: signal });
+        return [];
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (step !== 'listing' && !step.startsWith('writing')) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: probe })).catch(() => undefined);
+        return [new ArtifactError(`S3 pre-flight check: ${step} ${base} failed: ${describeS3Error(error)}; nothing was locked`, { cause: error, hint: hintFor(error, bucket) })];
+      }
+    },
+    describeNew: (name) => url(keyOf(name)),
+    create: async (name) => createS3Backup(name),
+    backup: () => storedBackup(prefix),
+    async list(signal) {
+      let objects: Listed[];
+      let uploads: { key: string }[];
+      try {
+        objects = await listAll(keyOf(''), signal);
+        uploads = await openUploads(keyOf('')).catch(() => []);
+      } catch (error) {
+        throw fail('listing', keyOf(''), error);
+      }
+      const below = prefix === '' ? '' : `${prefix}/`;
+      const byName = new Map<string, { bytes: number; metadata: boolean; failed: boolean }>();
+      const entry = (name: string) => byName.get(name) ?? byName.set(name, { bytes: 0, metadata: false, failed: false }).get(name)!;
+      for (const o of [...objects, ...uploads.map((u) => ({ key: u.key, size: 0 }))]) {
+        const [name, file, ...deeper] = o.key.slice(below.length).split('/');
+        if (!name || file === undefined || deeper.length > 0 || !parseBackupName(name)) continue;
+        const e = entry(name);
+        e.bytes += o.size;
+        if (file === 'metadata' && objects.includes(o as Listed)) e.metadata = true;
+        if (file === FAILED_MARKER) e.failed = true;
+      }
+      return [...byName]
+        .map(([name, e]): ListedBackup => {
+          const parsed = parseBackupName(name)!;
+          return { name, location: url(keyOf(name)), deployment: parsed.deployment, time: parsed.time, bytes: e.bytes, status: e.failed ? 'failed' : e.metadata ? 'complete' : 'incomplete' };
+        })
+        .sort((a, b) => a.time!.getTime() - b.time!.getTime() || a.name.localeCompare(b.name));
+    },
+  };
+
+  function createS3Backup(name: string): NewBackup {
+    const dir = keyOf(name);
+    const uploads = new Set<Promise<unknown>>();
+    let metadata: BackupMetadata | undefined;
+    const discardOnce = async (): Promise<void> => {
+      // Settle every upload first: an aborted lib-storage Upload sends its own abort only after its in-flight
+      // parts end. Then abort whatever multipart upload is still open and delete what was written, twice for
+      // uploads, in case one was being created while the first listing ran.
+      await Promise.allSettled(uploads);
+      for (const u of await openUploads(`${dir}/`)) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.key, UploadId: u.uploadId }));
+      for (const o of await listAll(`${dir}/`)) if (!o.key.endsWith(`/${FAILED_MARKER}`)) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.key }));
+      for (const u of await openUploads(`${dir}/`)) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.key, UploadId: u.uploadId }));
+      await client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: `${dir}/${FAILED_MARKER}`, Body: `This backup failed at ${new Date().toISOString()}; bbr-ts removed its artifacts. It cannot be restored.\n` }),
+      );
+    };
+    const discard = async (): Promise<void> => {
+      const started = Date.now();
+      for (let wait = 1000; ; wait = Math.min(wait * 2, 15_000)) {
+        try {
+          await discardOnce();
+          return;
+        } catch (error) {
+          if (Date.now() - started + wait > DISCARD_PATIENCE_MS) {
+            throw new ArtifactError(`the failed backup at ${url(dir)} could not be removed: ${describeS3Error(error)}; it has no metadata, so it is not a complete backup`, {
+              cause: error,
+              hint: `once S3 is reachable, abort its multipart uploads (aws s3api list-multipart-uploads --bucket ${bucket} --prefix ${dir}/) and remove it (aws s3 rm --recursive ${url(dir)}/): incomplete uploads are billed and hide in normal listings`,
+            });
+          }
+          settings.report?.(`cannot reach S3 to remove the failed backup at ${url(dir)} (${describeS3Error(error)}); retrying in ${wait / 1000} s`);
+          await sleep(wait);
+        }
+      }
+    };
+    return {
+      location: url(dir),
+      describe: (file) => url(`${dir}/${file}`),
+      createArtifact(file) {
+        const writable = uploadWritable(client, bucket, `${dir}/${file}`, partSizeMiB * MiB, (error) => fail('uploading', `${dir}/${file}`, error));
+        uploads.add(writable.settled);
+        return writable.stream;
+      },
+      async writeMetadata(recorded) {
+        // Written in finish(), last, and only for a complete backup: its presence is what makes one complete.
+        metadata = recorded;
+      },
+      writeManifest: (text) => put(`${dir}/manifest.yml`, text),
+      async finish(succeeded) {
+        if (succeeded && metadata) {
+          await Promise.allSettled(uploads);
+          try {
+            await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${dir}/metadata`, Body: serializeBackupMetadata(metadata) }));
+            return url(dir);
+          } catch (error) {
+            const failure = fail('writing the metadata object', `${dir}/metadata`, error);
+            await discard().catch(() => undefined);
+            throw failure;
+          }
+        }
+        await discard();
+        return url(dir);
+      },
+    };
+  }
+
+  function storedBackup(dir: string): StoredBackup {
+    let listing: Promise<Map<string, number>> | undefined;
+    const files = () =>
+      (listing ??= listAll(dir === '' ? '' : `${dir}/`).then((objects) => {
+        const byFile = new Map<string, number>();
+        for (const o of objects) {
+          const file = o.key.slice(dir === '' ? 0 : dir.length + 1);
+          if (!file.includes('/')) byFile.set(file, o.size);
+        }
+        return byFile;
+      }));
+    return {
+      location: dir === '' ? base : url(dir),
+      describe: (file) => url(keyOf(file)),
+      cheapToRead: false,
+      async notComplete() {
+        let found;
+        try {
+          found = await files();
+        } catch (error) {
+          return fail('listing', dir, error);
+        }
+        if (found.has(FAILED_MARKER)) {
+          return new ArtifactError(`${url(dir)} is from a backup that failed (it has a ${FAILED_MARKER} marker)`, { hint: 'restore a backup that completed: bbr-ts artifact list shows each one\'s status' });
+        }
+        if (!found.has('metadata')) {
+          return new ArtifactError(`${url(dir)} has no metadata object: it is not a complete backup (still being written, interrupted, or no backup at all)`, {
+            hint: 'pass the s3://BUCKET/PREFIX/<deployment>_<timestamp> of a complete backup: bbr-ts artifact list s3://BUCKET/PREFIX shows them',
+          });
+        }
+        return undefined;
+      },
+      async readMetadata() {
+        const key = keyOf('metadata');
+        const size = (await files()).get('metadata');
+        if (size !== undefined && size > MAX_METADATA_BYTES) throw new Error(`it is ${size} bytes long, more than a metadata file can be`);
+        try {
+          const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          return (await got.Body?.transformToString('utf8')) ?? '';
+        } catch (error) {
+          throw new Error(describeS3Error(error), { cause: error });
+        }
+      },
+      size: async (file) => (await files()).get(file),
+      open(file, signal) {
+        const key = keyOf(file);
+        return Readable.from(
+          (async function* () {
+            let body: Readable | undefined;
+            try {
+              const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+              body = got.Body as Readable;
+              for await (const chunk of body) yield chunk as Buffer;
+            } catch (error) {
+              throw fail('reading', key, error);
+            } finally {
+              body?.destroy();
+            }
+          })(),
+          { objectMode: false },
+        );
+      },
+      listTars: async () => [...(await files()).keys()].filter((file) => file.endsWith('.tar')),
+    };
+  }
+}
+
+/**
+ * A Writable into one multipart upload (a single PUT when small). It finishes once the upload completed;
+ * destroying it aborts the upload. `settled` resolves when the upload has ended either way.
+ */
+function uploadWritable(client: S3Client, bucket: string, key: string, partSize: number, wrap: (error: unknown) => Error): { stream: Writable; settled: Promise<unknown> } {
+  const body = new PassThrough({ highWaterMark: MiB });
+  const upload = new Upload({
+    client,
+    params: { Bucket: bucket, Key: key, Body: body, ContentType: 'application/x-tar' },
+    partSize,
+    queueSize: PARTS_IN_FLIGHT,
+    leavePartsOnError: false,
+  });
+  let failure: Error | undefined;
+  let waiting: ((error?: Error | null) => void) | undefined;
+  const done = upload.done();
+  const settled = done.then(
+    () => undefined,
+    (error: unknown) => {
+      failure = wrap(error);
+      const callback = waiting;
+      waiting = undefined;
+      callback?.(failure);
+    },
+  );
+  let completed = false;
+  const stream = new Writable({
+    highWaterMark: MiB,
+    write(chunk: Buffer, _encoding, callback) {
+      if (failure) return callback(failure);
+      if (body.write(chunk)) return callback();
+      waiting = callback;
+      body.once('drain', () => {
+        if (waiting !== callback) return;
+        waiting = undefined;
+        callback();
+      });
+    },
+    final(callback) {
+      body.end();
+      settled.then(() => {
+        completed = failure === undefined;
+        callback(failure);
+      });
+    },
+    destroy(error, callback) {
+      if (!completed) {
+        void upload.abort().catch(() => undefined);
+        body.destroy();
+      }
+      callback(error);
+    },
+  });
+  return { stream, settled };
+}
+

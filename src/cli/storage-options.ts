@@ -1,0 +1,54 @@
+// --artifact-path as a local folder or s3://BUCKET/PREFIX, and the flags that reach object storage. The
+// credentials come from the AWS SDK's default chain (environment, AWS_PROFILE, instance roles), never flags.
+import type { Argv } from 'yargs';
+import { localStore } from '../artifact/local-store.js';
+import { DEFAULT_PART_MIB, isS3Location, PARTS_IN_FLIGHT, S3_MAX_PARTS, s3Store } from '../artifact/s3-store.js';
+import type { ArtifactStore } from '../orchestrate/artifact-store.js';
+
+export interface StorageFlags {
+  s3Endpoint?: string;
+  s3Region?: string;
+  s3PathStyle: boolean;
+  s3CaCert?: string;
+  s3PartSize: number;
+}
+
+const GROUP = 'Object storage (--artifact-path s3://BUCKET/PREFIX):';
+
+export const S3_PART_SIZE_DESCRIPTION =
+  `MiB per multipart-upload part. Memory for each artifact being uploaded is about part size x ${PARTS_IN_FLIGHT + 1} ` +
+  `(${PARTS_IN_FLIGHT} parts in flight plus one being filled), whatever the artifact's size; the largest artifact is ` +
+  `part size x ${S3_MAX_PARTS} (S3's part limit): the default ${DEFAULT_PART_MIB} MiB gives about ${(DEFAULT_PART_MIB + DEFAULT_PART_MIB * PARTS_IN_FLIGHT)} MiB per artifact ` +
+  `and artifacts up to ${Math.floor((DEFAULT_PART_MIB * S3_MAX_PARTS) / 1024)} GiB`;
+
+export function storageOptions<T>(y: Argv<T>) {
+  return y
+    .option('s3-endpoint', { type: 'string', describe: 'S3 endpoint URL for a self-hosted S3 (default: AWS_ENDPOINT_URL_S3, else AWS)', group: GROUP })
+    .option('s3-region', { type: 'string', describe: 'region to sign requests for (default: AWS_REGION or the profile\'s, else us-east-1)', group: GROUP })
+    .option('s3-path-style', { type: 'boolean', default: false, describe: 'path-style requests (http://host/bucket/key), as MinIO, Swift, Ceph and most self-hosted servers need', group: GROUP })
+    .option('s3-ca-cert', { type: 'string', describe: 'PEM file of CA certificate(s) the endpoint\'s TLS certificate is checked against', group: GROUP })
+    .option('s3-part-size', { type: 'number', default: DEFAULT_PART_MIB, describe: S3_PART_SIZE_DESCRIPTION, group: GROUP });
+}
+
+export function storageFlags(argv: Record<string, unknown>): StorageFlags {
+  return {
+    s3Endpoint: argv['s3-endpoint'] as string | undefined,
+    s3Region: argv['s3-region'] as string | undefined,
+    s3PathStyle: (argv['s3-path-style'] as boolean | undefined) ?? false,
+    s3CaCert: argv['s3-ca-cert'] as string | undefined,
+    s3PartSize: (argv['s3-part-size'] as number | undefined) ?? DEFAULT_PART_MIB,
+  };
+}
+
+/** The store behind an --artifact-path: object storage for s3://..., else a local folder. */
+export function openStore(location: string, flags: StorageFlags | undefined, report: (message: string) => void): ArtifactStore {
+  if (!isS3Location(location)) return localStore(location);
+  return s3Store(location, {
+    endpoint: flags?.s3Endpoint,
+    region: flags?.s3Region,
+    pathStyle: flags?.s3PathStyle,
+    caCertFile: flags?.s3CaCert,
+    partSizeMiB: flags?.s3PartSize,
+    report,
+  });
+}

@@ -1,0 +1,88 @@
+// The artifact store port: where backups are written to and read from. The workflows (backup, restore,
+// artifact verify/show/list) only talk to this interface; a local directory (artifact/local-store.ts) and
+// S3-compatible object storage (artifact/s3-store.ts) implement it. The layout is the same in both:
+// `<location>/<deployment>_<timestamp>/{<group>-<index>-<job>.tar, <custom>.tar, metadata, manifest.yml}`.
+import type { Readable, Writable } from 'node:stream';
+import type { BackupMetadata } from '../artifact/metadata-file.js';
+import type { BbrError } from '../errors.js';
+
+/** One backup being written. */
+export interface NewBackup {
+  /** Where it is written now (a path or an s3:// URL), for messages. */
+  readonly location: string;
+  /** The path or URL of one of its files, for messages. */
+  describe(file: string): string;
+  /**
+   * A Writable for one artifact file. It finishes only once the bytes are stored (a local file flushed, an
+   * upload completed); destroying it discards what was written.
+   */
+  createArtifact(file: string): Writable;
+  /**
+   * Records the metadata. A store may write it at once (local: the `.partial` name marks the directory
+   * incomplete) or only when finishing complete (S3: a backup is complete exactly when its metadata exists).
+   */
+  writeMetadata(metadata: BackupMetadata): Promise<void>;
+  writeManifest(text: string): Promise<void>;
+  /**
+   * Seals the backup: complete (it can be restored) or failed (never listed, verified or restored as complete).
+   * Returns where it now is.
+   */
+  finish(succeeded: boolean): Promise<string>;
+}
+
+/** An existing backup, read without trusting it. */
+export interface StoredBackup {
+  readonly location: string;
+  describe(file: string): string;
+  /**
+   * True when reading every artifact before connecting is cheap (a local disk): restore then proves every tar
+   * first. Otherwise restore checks metadata, object list and sizes first and the contents on the way to each
+   * instance, before anything is locked.
+   */
+  readonly cheapToRead: boolean;
+  /** Why this is not a complete backup, found before reading it (a .partial or .failed name, a failed marker, ...). */
+  notComplete(): Promise<BbrError | undefined>;
+  /** The raw metadata text; throws when it cannot be read. */
+  readMetadata(): Promise<string>;
+  /** Size in bytes, undefined when the file does not exist. */
+  size(file: string): Promise<number | undefined>;
+  /** A stream of one file's bytes. */
+  open(file: string, signal?: AbortSignal): Readable;
+  /** Names of the `.tar` files it holds. */
+  listTars(): Promise<string[]>;
+}
+
+export type BackupStatus = 'complete' | 'failed' | 'incomplete';
+
+export interface ListedBackup {
+  /** `<deployment>_<timestamp>` (the folder or key prefix name). */
+  name: string;
+  location: string;
+  deployment?: string;
+  time?: Date;
+  bytes: number;
+  status: BackupStatus;
+}
+
+/** A place for backups: a local folder or an s3://bucket/prefix. */
+export interface ArtifactStore {
+  /** The path or URL as the operator named it (resolved), without secrets. */
+  readonly location: string;
+  /** Checks that a backup can be written here, run before anything is locked; no failures means fine. */
+  checkWritable(signal: AbortSignal): Promise<BbrError[]>;
+  /** Where a new backup with this name would go. */
+  describeNew(name: string): string;
+  create(name: string): Promise<NewBackup>;
+  /** The location itself as one backup (restore, verify, show take the backup's own path). */
+  backup(): StoredBackup;
+  /** Every backup directly under the location, oldest first. */
+  list(signal?: AbortSignal): Promise<ListedBackup[]>;
+}
+
+/** `<deployment>_<YYYYMMDDTHHMMSSZ>`: the deployment and time of a backup from its name. */
+export function parseBackupName(name: string): { deployment: string; time: Date } | undefined {
+  const match = /^(.+)_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(name);
+  if (!match) return undefined;
+  const [, deployment, y, mo, d, h, mi, s] = match;
+  return { deployment: deployment!, time: new Date(Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!)) };
+}
