@@ -83,6 +83,9 @@ export function parseS3Location(location: string): { bucket: string; prefix: str
 }
 
 export function createS3Client(settings: S3Settings): S3Client {
+  // The SDK warns on Node < 22 about versions published after January 2027; this build's versions are pinned
+  // by package-lock.json and support Node 20, and the warning would land on every run's stderr.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const config: S3ClientConfig = {
     region: settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? undefined,
     forcePathStyle: settings.pathStyle ?? false,
