@@ -12,6 +12,7 @@ command -v zstd >/dev/null || need_apt+=(zstd)  # --remote-compress zstd, on the
 command -v tc >/dev/null || need_apt+=(iproute2)  # npm run bench: emulated links (ip netns, tc tbf)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v chromium >/dev/null || need_apt+=(chromium)  # the --report tests lay pages out in headless Chromium
+[ -x /usr/bin/swift-proxy-server ] || need_apt+=(swift swift-proxy swift-account swift-container swift-object)  # a real S3 server (Swift + s3api) for the object storage tests
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -87,7 +87,7 @@ export function createS3Client(settings: S3Settings): S3Client {
   // by package-lock.json and support Node 20, and the warning would land on every run's stderr.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const config: S3ClientConfig = {
-    region: settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? undefined,
+    region: settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? defaultRegion(),
     forcePathStyle: settings.pathStyle ?? false,
     maxAttempts: MAX_ATTEMPTS,
     // Streamed bodies with a checksum trailer (aws-chunked) are not supported everywhere (Swift: 501); the
@@ -103,15 +103,6 @@ export function createS3Client(settings: S3Settings): S3Client {
   };
   if (settings.endpoint) config.endpoint = settings.endpoint;
   const client = new S3Client(config);
-  // Without a region anywhere (flag, environment, profile), use S3's default one rather than fail.
-  const regionProvider = client.config.region;
-  client.config.region = async () => {
-    try {
-      return await regionProvider();
-    } catch {
-      return 'us-east-1';
-    }
-  };
   // Reports operations that needed retries (bounded by MAX_ATTEMPTS); the SDK hides them otherwise.
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -123,6 +114,21 @@ export function createS3Client(settings: S3Settings): S3Client {
     { step: 'initialize', name: 'bbrTsReportRetries' },
   );
   return client;
+}
+
+/**
+ * The SDK's own region chain (AWS_REGION, the profile in ~/.aws/config, ...), borrowed from a client that is
+ * never used to send, with S3's default region when nothing names one rather than a failure.
+ */
+function defaultRegion(): () => Promise<string> {
+  const chain = new S3Client({}).config.region;
+  return async () => {
+    try {
+      return await chain();
+    } catch {
+      return 'us-east-1';
+    }
+  };
 }
 
 function readCaFile(file: string): Buffer {
@@ -185,7 +191,12 @@ export function s3Store(location: string, settings: S3Settings): ArtifactStore {
   }
   const client = createS3Client(settings);
   const url = (key: string) => `${S3_SCHEME}${bucket}/${key}`;
-  const keyOf = (...parts: string[]) => path.join(...[prefix, ...parts].filter((p) => p !== ''));
+  const keyOf = (...parts: string[]) => {
+    const kept = [prefix, ...parts].filter((p) => p !== '');
+    return kept.length === 0 ? '' : path.join(...kept);
+  };
+  /** Keys strictly below the location: `prefix/` (so `cf` does not take in `cf2/...`), or everything. */
+  const below = prefix === '' ? '' : `${prefix}/`;
   const base = prefix === '' ? `${S3_SCHEME}${bucket}` : url(prefix);
   const fail = (action: string, key: string, error: unknown) => s3Failure(action, url(key), bucket, error);
 
@@ -228,7 +239,7 @@ export function s3Store(location: string, settings: S3Settings): ArtifactStore {
       const body = `bbr-ts write probe ${new Date().toISOString()}`;
       let step = 'listing';
       try {
-        await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: keyOf(''), MaxKeys: 1 }), { abortSignal: signal });
+        await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: below, MaxKeys: 1 }), { abortSignal: signal });
         step = 'writing a probe object to';
         await client.send(new PutObjectCommand({ Bucket: bucket, Key: probe, Body: body }), { abortSignal: signal });
         step = 'listing the probe object in';
@@ -253,12 +264,11 @@ export function s3Store(location: string, settings: S3Settings): ArtifactStore {
       let objects: Listed[];
       let uploads: { key: string }[];
       try {
-        objects = await listAll(keyOf(''), signal);
-        uploads = await openUploads(keyOf('')).catch(() => []);
+        objects = await listAll(below, signal);
+        uploads = await openUploads(below).catch(() => []);
       } catch (error) {
-        throw fail('listing', keyOf(''), error);
+        throw fail('listing', below, error);
       }
-      const below = prefix === '' ? '' : `${prefix}/`;
       const byName = new Map<string, { bytes: number; metadata: boolean; failed: boolean }>();
       const entry = (name: string) => byName.get(name) ?? byName.set(name, { bytes: 0, metadata: false, failed: false }).get(name)!;
       for (const o of [...objects, ...uploads.map((u) => ({ key: u.key, size: 0 }))]) {

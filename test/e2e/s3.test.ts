@@ -126,6 +126,11 @@ describe('object storage (S3)', () => {
     expect(shown.stdout).toMatch(/deployment:\s+example/);
     expect(shown.stdout).toMatch(/web\/1 web-server: \d+ file\(s\), [\d.]+ \w?i?B \(web-1-web-server\.tar\)/);
 
+    // A drill restores from S3 too, and the region falls back to us-east-1 when none is configured anywhere.
+    const drilled = await bbr(['deployment', ...flags, 'drill', '-a', url, ...s3.flags, '--verify', 'true'], { AWS_REGION: undefined as unknown as string });
+    expect(drilled.exitCode, drilled.stderr).toBe(0);
+    expect(drilled.stdout).toMatch(/drill PASSED/);
+
     // A failed-looking and an incomplete backup next to the good one.
     await s3.put(BUCKET, 'tools/example_20200101T000000Z/.bbr-ts-failed', 'failed\n');
     await s3.put(BUCKET, 'tools/example_20200102T000000Z/web-0-web-server.tar', Buffer.alloc(10240));

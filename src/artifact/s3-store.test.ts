@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.js';
+import { parseBackupName } from '../orchestrate/artifact-store.js';
+import { isS3Location, parseS3Location, s3Store } from './s3-store.js';
+
+describe('s3 locations', () => {
+  it('splits s3://bucket/prefix into bucket and a prefix without slashes at either end', () => {
+    expect(isS3Location('s3://b/x')).toBe(true);
+    expect(isS3Location('/var/backups')).toBe(false);
+    expect(parseS3Location('s3://backups')).toEqual({ bucket: 'backups', prefix: '' });
+    expect(parseS3Location('s3://backups/')).toEqual({ bucket: 'backups', prefix: '' });
+    expect(parseS3Location('s3://backups/cf/prod/')).toEqual({ bucket: 'backups', prefix: 'cf/prod' });
+  });
+
+  it('refuses bucket names and prefixes that cannot be meant', () => {
+    for (const bad of ['s3://', 's3:///x', 's3://bk/a//c', 's3://bk/../x', 's3://bk/a/./c', 's3://bk/a\u001bc', 's3://b/x']) {
+      expect(() => parseS3Location(bad), bad).toThrow(UsageError);
+    }
+  });
+
+  it('names new backups in the local layout, under the prefix', () => {
+    expect(s3Store('s3://backups/cf/', { region: 'us-east-1' }).describeNew('example_20240501T100001Z')).toBe('s3://backups/cf/example_20240501T100001Z');
+    expect(s3Store('s3://backups', { region: 'us-east-1' }).describeNew('example_20240501T100001Z')).toBe('s3://backups/example_20240501T100001Z');
+  });
+
+  it('refuses part sizes S3 does not accept', () => {
+    for (const mib of [4, 5121, 7.5]) expect(() => s3Store('s3://bucket/x', { partSizeMiB: mib }), String(mib)).toThrow(/--s3-part-size/);
+  });
+});
+
+describe('backup names', () => {
+  it('reads deployment and UTC time from <deployment>_<timestamp>', () => {
+    expect(parseBackupName('my_dep_20240501T100001Z')).toEqual({ deployment: 'my_dep', time: new Date('2024-05-01T10:00:01Z') });
+    expect(parseBackupName('example_20240501T100001Z.partial')).toBeUndefined();
+    expect(parseBackupName('notes')).toBeUndefined();
+  });
+});
