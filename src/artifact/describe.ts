@@ -12,7 +12,8 @@ export interface ArtifactDescription {
   deployment?: string;
   metadata: BackupMetadata;
   hasManifest: boolean;
-  artifacts: { file: string; label: string; fileCount: number; tarBytes?: number }[];
+  /** `custom`: listed under custom_artifacts (backup_one_restore_all), not under an instance. */
+  artifacts: { file: string; label: string; custom: boolean; fileCount: number; tarBytes?: number }[];
 }
 
 const DIRECTORY_NAME = /^(.+)_\d{8}T\d{6}Z$/;
@@ -34,6 +35,7 @@ export async function describeArtifactDirectory(directory: string): Promise<Arti
     expectedArtifacts(metadata).map(async (a) => ({
       file: a.file,
       label: a.label,
+      custom: a.instance === undefined,
       fileCount: Object.keys(a.expected).length,
       tarBytes: (await stat(path.join(dir, a.file)).catch(() => undefined))?.size,
     })),
