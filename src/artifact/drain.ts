@@ -4,13 +4,14 @@
 import path from 'node:path';
 import { asRoot } from '../contract/as-root.js';
 import { groupCommand } from '../contract/process-group.js';
-import { DrainError } from '../errors.js';
+import { DrainError, type BbrError } from '../errors.js';
 import { lastLines, type RemoteShell } from '../ssh/index.js';
+import { ChecksumComparison, describeDifferences } from './checksum-compare.js';
 import type { ArtifactChecksums } from './metadata-file.js';
 import { createFileSink } from './file-sink.js';
 import { decodingSink, remoteTarArgv, type RemoteCompression } from './remote-compression.js';
-import { checksumMismatches, describeMismatches, remoteChecksums } from './remote-checksums.js';
-import { createTarChecksummer } from './tar-checksums.js';
+import { remoteChecksums } from './remote-checksums.js';
+import { createTarChecksummer, TABLE_BUDGET_BYTES } from './tar-checksums.js';
 import { teeWritable } from './tee.js';
 
 export interface DrainOptions {
@@ -46,7 +47,13 @@ export async function remoteSizeBytes(shell: RemoteShell, dir: string, signal?: 
 export async function drainArtifact(shell: RemoteShell, options: DrainOptions): Promise<DrainResult> {
   const where = `job '${options.job}' on ${shell.instance}`;
   const file = createFileSink(options.localFile);
-  const { sink, summary } = createTarChecksummer(`artifact of ${where}`);
+  // The instance's hashes are compared with the tar's as both arrive; only paths not yet seen on the other side
+  // are held, so the instance's list costs no second table.
+  const comparison = new ChecksumComparison(TABLE_BUDGET_BYTES);
+  const { sink, summary, refusal } = createTarChecksummer(`artifact of ${where}`, {
+    hint: `the artifact holds something bbr-ts cannot back up and restore faithfully; change what job '${options.job}'s backup script writes (or check the instance for tampering), then back up again`,
+    onFile: (key, hash) => comparison.expected(key, hash),
+  });
   let tarBytes = 0;
   let reportedBytes = 0;
   let reportedAt = Date.now();
@@ -59,41 +66,62 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
     options.onProgress(tarBytes);
   });
 
-  const remote = remoteChecksums(shell, options.remoteDir, options.signal);
+  // Stopped as soon as the drain fails: a hostile instance's endless output must not go on being read.
+  const stopRemote = new AbortController();
+  const remoteSignal = options.signal ? AbortSignal.any([options.signal, stopRemote.signal]) : stopRemote.signal;
+  const remote = remoteChecksums(shell, options.remoteDir, (key, hash) => comparison.actual(key, hash), remoteSignal);
   remote.catch(() => undefined);
-  let tarResult;
   try {
-    // In its own process group, so a failed local write (disk full) or a cancel stops the remote tar at once.
-    const tar = groupCommand(shell, remoteTarArgv(options.remoteDir, options.remoteCompression));
-    const stdout = options.remoteCompression ? decodingSink(destination, options.remoteCompression) : destination;
-    tarResult = await shell.exec(tar.command, { signal: options.signal, stdout, stop: tar.stop });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') {
-      throw new DrainError(`artifact path is full: no space left on device while writing ${options.localFile} (${where})`, {
+    return await drain();
+  } finally {
+    stopRemote.abort();
+  }
+
+  async function drain(): Promise<DrainResult> {
+    let tarResult;
+    try {
+      // In its own process group, so a failed local write (disk full) or a cancel stops the remote tar at once.
+      const tar = groupCommand(shell, remoteTarArgv(options.remoteDir, options.remoteCompression));
+      const stdout = options.remoteCompression ? decodingSink(destination, options.remoteCompression) : destination;
+      tarResult = await shell.exec(tar.command, { signal: options.signal, stdout, stop: tar.stop });
+    } catch (error) {
+      const refused = refusal();
+      if (refused) throw new DrainError(refused.message, { cause: error, hint: refused.hint });
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        throw new DrainError(`artifact path is full: no space left on device while writing ${options.localFile} (${where})`, {
+          cause: error,
+          hint: `free space in ${path.dirname(path.dirname(options.localFile))} (remove the .failed directory this run leaves) or pass --artifact-path on a bigger disk, then back up again`,
+        });
+      }
+      throw new DrainError(`draining the artifact of ${where} failed: ${(error as Error).message}`, {
         cause: error,
-        hint: `free space in ${path.dirname(path.dirname(options.localFile))} (remove the .failed directory this run leaves) or pass --artifact-path on a bigger disk, then back up again`,
+        hint: 'check free space in the artifact path and the connection to the instance, then run backup-cleanup and back up again',
       });
     }
-    throw new DrainError(`draining the artifact of ${where} failed: ${(error as Error).message}`, {
-      cause: error,
-      hint: 'check free space in the artifact path and the connection to the instance, then run backup-cleanup and back up again',
+    if (tarResult.exitCode !== 0) {
+      throw new DrainError(
+        `tar on ${shell.instance} failed for job '${options.job}' (exit ${tarResult.exitCode ?? tarResult.signal}): ${lastLines(tarResult.stderrTail, 5)}`,
+        { hint: 'run backup-cleanup, check the instance\'s disk and the job\'s backup script, then back up again' },
+      );
+    }
+    const local = await summary.catch((error: unknown) => {
+      const refused = error as BbrError;
+      throw new DrainError(refused.message, { cause: error, hint: refused.hint });
     });
+    await remote;
+    const differences = comparison.differences();
+    if (differences.total > 0) {
+      const changed = differences.changed.count > 0;
+      throw new DrainError(
+        `backup is corrupted: checksums of ${where} do not match: ${describeDifferences(differences, { expected: 'in the tar', actual: 'on the instance' })}`,
+        {
+          hint: changed
+            ? 'a file changed while it was copied, or the transfer was damaged; make sure the backup script has finished writing (and nothing else writes to the artifact folder), then back up again'
+            : 'files appeared in or disappeared from the artifact folder while it was copied; make sure the backup script has finished writing (and nothing else writes there), then back up again',
+        },
+      );
+    }
+    return { checksums: local.checksums, tarBytes, fileCount: local.fileCount, contentBytes: local.contentBytes };
   }
-  if (tarResult.exitCode !== 0) {
-    throw new DrainError(
-      `tar on ${shell.instance} failed for job '${options.job}' (exit ${tarResult.exitCode ?? tarResult.signal}): ${lastLines(tarResult.stderrTail, 5)}`,
-      { hint: 'run backup-cleanup, check the instance\'s disk and the job\'s backup script, then back up again' },
-    );
-  }
-  const local = await summary;
-  const onInstance = await remote;
-  const mismatches = checksumMismatches(onInstance, local.checksums);
-  if (mismatches.length > 0) {
-    throw new DrainError(
-      `backup is corrupted: checksums of ${where} do not match for ${describeMismatches(mismatches)} (${mismatches.length} file(s) in total)`,
-      { hint: 'a file changed while it was copied, or the transfer was damaged; make sure the backup script has finished writing, then back up again' },
-    );
-  }
-  return { checksums: local.checksums, tarBytes, fileCount: local.fileCount, contentBytes: local.contentBytes };
 }

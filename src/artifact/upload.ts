@@ -3,11 +3,17 @@
 // the checksums recorded in metadata (bbr-contract.md §3.4 step 4).
 import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
-import { asRoot } from '../contract/as-root.js';
+import { asRoot, asRootShell } from '../contract/as-root.js';
 import { ChecksumMismatchError, ConnectionError } from '../errors.js';
 import { lastLines, type RemoteShell } from '../ssh/index.js';
+import { ChecksumComparison, describeDifferences } from './checksum-compare.js';
 import type { ArtifactChecksums } from './metadata-file.js';
-import { checksumMismatches, describeMismatches, remoteChecksums } from './remote-checksums.js';
+import { remoteChecksums } from './remote-checksums.js';
+import { TABLE_BUDGET_BYTES } from './tar-checksums.js';
+
+// `cd` rather than `tar -C`: GNU tar unquotes the argument of -C when extracting, so a job named `a\tb` would
+// be extracted into `a<TAB>b`. The tar was verified before (verify.ts): what it writes is what was checked.
+const EXTRACT = 'cd -- "$1" && exec tar -x';
 
 export interface UploadOptions {
   job: string;
@@ -39,20 +45,23 @@ export async function uploadArtifact(shell: RemoteShell, options: UploadOptions)
   file.on('error', (error) => counter.destroy(error));
   const source = file.pipe(counter);
   // --no-same-owner is GNU tar's default for non-root only; as root, owners come from the tar as BBR does.
-  const extracted = await shell.exec(asRoot(shell, ['tar', '-C', options.remoteDir, '-x']), { signal: options.signal, stdin: source });
+  const extracted = await shell.exec(asRootShell(shell, EXTRACT, [options.remoteDir]), { signal: options.signal, stdin: source });
   if (extracted.exitCode !== 0) {
     throw new ConnectionError(
       `extracting the artifact of ${where} failed (exit ${extracted.exitCode ?? extracted.signal}): ${lastLines(extracted.stderrTail, 5)}`,
       { hint: 'check free space under /var/vcap/store on the instance, then run restore-cleanup and restore again' },
     );
   }
-  const onInstance = await remoteChecksums(shell, options.remoteDir, options.signal);
-  const mismatches = checksumMismatches(options.expected, onInstance);
-  if (mismatches.length > 0) {
+  const comparison = new ChecksumComparison(TABLE_BUDGET_BYTES);
+  comparison.expectedAll(options.expected);
+  let fileCount = 0;
+  await remoteChecksums(shell, options.remoteDir, (key, hash) => (fileCount++, comparison.actual(key, hash)), options.signal);
+  const differences = comparison.differences();
+  if (differences.total > 0) {
     throw new ChecksumMismatchError(
-      `backup could not be transferred intact to ${where}: checksums differ for ${describeMismatches(mismatches)} (${mismatches.length} file(s) in total)`,
+      `backup could not be transferred intact to ${where}: checksums differ: ${describeDifferences(differences, { expected: 'in the backup', actual: 'on the instance' })}`,
       { hint: 'the copy on the instance differs from the backup; check the instance\'s disk, run restore-cleanup and restore again' },
     );
   }
-  return { tarBytes, fileCount: Object.keys(onInstance).length };
+  return { tarBytes, fileCount };
 }

@@ -9,7 +9,7 @@ import pLimit from 'p-limit';
 import { ArtifactError, ChecksumMismatchError, type BbrError } from '../errors.js';
 import { FAILED_SUFFIX, PARTIAL_SUFFIX } from './local-directory.js';
 import { parseBackupMetadata, type ArtifactChecksums, type BackupMetadata } from './metadata-file.js';
-import { checksumMismatches, describeMismatches } from './remote-checksums.js';
+import { ChecksumComparison, describeDifferences } from './checksum-compare.js';
 import { createTarChecksummer } from './tar-checksums.js';
 
 export interface ArtifactVerdict {
@@ -124,22 +124,27 @@ async function verifyOne(dir: string, verdict: ArtifactVerdict, signal: AbortSig
     return;
   }
   verdict.tarBytes = info.size;
-  const { sink, summary } = createTarChecksummer(file);
+  const comparison = new ChecksumComparison();
+  comparison.expectedAll(verdict.expected);
+  const { sink, summary } = createTarChecksummer(file, { hint: TAMPERED_HINT, onFile: (key, hash) => comparison.actual(key, hash) });
   try {
     await pipeline(createReadStream(file), sink, { signal });
     const local = await summary;
     verdict.fileCount = local.fileCount;
     verdict.contentBytes = local.contentBytes;
-    const mismatches = checksumMismatches(verdict.expected, local.checksums);
-    if (mismatches.length > 0) {
+    const differences = comparison.differences();
+    if (differences.total > 0) {
       verdict.problem = new ChecksumMismatchError(
-        `${file} does not match its metadata: ${describeMismatches(mismatches)} (${mismatches.length} file(s) missing, extra or changed)`,
+        `${file} does not match its metadata: ${describeDifferences(differences, { expected: 'in the metadata', actual: 'in the tar' })}`,
         { hint: TAMPERED_HINT },
       );
     }
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
+    // The parser's refusal says more than the pipeline's error (which may be a side effect of it).
+    const refused = await summary.then(() => undefined, (e: unknown) => e);
+    const problem = refused instanceof ArtifactError ? refused : error;
     verdict.problem =
-      error instanceof ArtifactError ? error : new ArtifactError(`${file}: cannot read: ${(error as Error).message}`, { cause: error, hint: TAMPERED_HINT });
+      problem instanceof ArtifactError ? problem : new ArtifactError(`${file}: cannot read: ${(problem as Error).message}`, { cause: problem, hint: TAMPERED_HINT });
   }
 }
