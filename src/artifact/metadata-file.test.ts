@@ -196,3 +196,13 @@ describe('BBR times', () => {
     expect(parseBbrTime(formatBbrTime(date))).toEqual(date);
   });
 });
+
+describe('parseBackupMetadata with a repeated key', () => {
+  // yaml's own pairwise check is off (minutes for 60,000 files; test/e2e/tar-trust-backup.test.ts reads such a
+  // backup); the Set-based one must still refuse what Go's yaml.v2 refuses.
+  it('refuses a path listed twice in one checksums map', () => {
+    const digest = 'e'.repeat(64);
+    const text = `instances:\n- name: db\n  index: "0"\n  artifacts:\n  - name: db\n    checksums:\n      ./a: ${digest}\n      ./b: ${digest}\n      ./a: ${digest}\n`;
+    expect(() => parseBackupMetadata(text, 'metadata')).toThrow(/metadata: invalid YAML: the key "\.\/a" appears twice in one mapping/);
+  });
+});
