@@ -85,8 +85,9 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
       const stdout = options.remoteCompression ? decodingSink(destination, options.remoteCompression) : destination;
       tarResult = await shell.exec(tar.command, { signal: options.signal, stdout, stop: tar.stop });
     } catch (error) {
+      // The parser's own refusal, not one that is a side effect of a lost connection (a truncated stream).
       const refused = refusal();
-      if (refused) throw new DrainError(refused.message, { cause: error, hint: refused.hint });
+      if (refused && error === refused) throw new DrainError(refused.message, { cause: error, hint: refused.hint });
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOSPC' || code === 'EDQUOT') {
         throw new DrainError(`artifact path is full: no space left on device while writing ${options.localFile} (${where})`, {
