@@ -46,7 +46,16 @@ export async function remoteSizeBytes(shell: RemoteShell, dir: string, signal?: 
 
 export async function drainArtifact(shell: RemoteShell, options: DrainOptions): Promise<DrainResult> {
   const where = `job '${options.job}' on ${shell.instance}`;
-  const file = createFileSink(options.localFile);
+  // The first failed write of the local file, kept for the message (the pipeline reports what it saw).
+  let localFailure: unknown;
+  // The local file is opened before anything starts on the instance: a file that cannot be created fails
+  // this drain at once, through the normal failure path (unlock, cleanup, `.failed`, summary).
+  let file;
+  try {
+    file = createFileSink(options.localFile, { exclusive: true, onWriteError: (error) => (localFailure ??= error) });
+  } catch (error) {
+    throw localWriteError(error, where, options.localFile);
+  }
   // The instance's hashes are compared with the tar's as both arrive; only paths not yet seen on the other side
   // are held, so the instance's list costs no second table.
   const comparison = new ChecksumComparison(TABLE_BUDGET_BYTES);
@@ -65,6 +74,10 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
     reportedAt = Date.now();
     options.onProgress(tarBytes);
   });
+  // The tee can fail before the exec pipeline is attached to it (while the channel opens): without a listener
+  // of its own, that 'error' event would kill the process. The pipeline sees the destroyed stream anyway.
+  destination.on('error', () => undefined);
+  summary.catch(() => undefined);
 
   // Stopped as soon as the drain fails: a hostile instance's endless output must not go on being read.
   const stopRemote = new AbortController();
@@ -85,21 +98,19 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
       const stdout = options.remoteCompression ? decodingSink(destination, options.remoteCompression) : destination;
       tarResult = await shell.exec(tar.command, { signal: options.signal, stdout, stop: tar.stop });
     } catch (error) {
+      if (localFailure !== undefined) throw localWriteError(localFailure, where, options.localFile);
       // The parser's own refusal, not one that is a side effect of a lost connection (a truncated stream).
       const refused = refusal();
       if (refused && error === refused) throw new DrainError(refused.message, { cause: error, hint: refused.hint });
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOSPC' || code === 'EDQUOT') {
-        throw new DrainError(`artifact path is full: no space left on device while writing ${options.localFile} (${where})`, {
-          cause: error,
-          hint: `free space in ${path.dirname(path.dirname(options.localFile))} (remove the .failed directory this run leaves) or pass --artifact-path on a bigger disk, then back up again`,
-        });
-      }
       throw new DrainError(`draining the artifact of ${where} failed: ${(error as Error).message}`, {
         cause: error,
         hint: 'check free space in the artifact path and the connection to the instance, then run backup-cleanup and back up again',
       });
+    } finally {
+      // Whatever happened, the local file is closed (a no-op once the pipeline finished it).
+      if (!destination.writableFinished) destination.destroy();
     }
+    if (localFailure !== undefined) throw localWriteError(localFailure, where, options.localFile);
     if (tarResult.exitCode !== 0) {
       throw new DrainError(
         `tar on ${shell.instance} failed for job '${options.job}' (exit ${tarResult.exitCode ?? tarResult.signal}): ${lastLines(tarResult.stderrTail, 5)}`,
@@ -125,4 +136,19 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
     }
     return { checksums: local.checksums, tarBytes, fileCount: local.fileCount, contentBytes: local.contentBytes };
   }
+}
+
+/** A local file-system failure while writing an artifact, in words, with what to do about it. */
+function localWriteError(error: unknown, where: string, localFile: string): DrainError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new DrainError(`artifact path is full: no space left on device while writing ${localFile} (${where})`, {
+      cause: error,
+      hint: `free space in ${path.dirname(path.dirname(localFile))} (remove the .failed directory this run leaves) or pass --artifact-path on a bigger disk, then back up again`,
+    });
+  }
+  return new DrainError(`cannot write the artifact of ${where} to ${localFile}: ${(error as Error).message}`, {
+    cause: error,
+    hint: `check the artifact path ${path.dirname(path.dirname(localFile))}: permissions, free space, and that nothing else writes into it; then back up again`,
+  });
 }

@@ -1,6 +1,8 @@
 // Composition root for `bbr-ts deployment ...`: the instances come from a BOSH manifest; the rest is the
 // shared run-operation path (credentials → connections → workflow → report).
+import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/index.js';
+import { NAME_HINT, nameProblem, quoteName } from '../names.js';
 import type { Operation } from '../report/events.js';
 import { shellCommand } from '../ssh/index.js';
 import { DEFAULT_KNOWN_HOSTS } from './options.js';
@@ -19,6 +21,9 @@ export function runDeploymentOperation(runtime: Runtime, flags: DeploymentFlags,
     flags,
     operation,
     async () => {
+      // Checked before the manifest is read: the flag is the operator's, and it names the artifact directory.
+      const refused = flags.deployment === undefined ? undefined : nameProblem(flags.deployment);
+      if (refused) throw new UsageError(`--deployment ${quoteName(flags.deployment!)} cannot be used: ${refused}`, { hint: NAME_HINT });
       const manifest = await loadManifest(flags.manifest, { sshPort: flags.sshPort });
       return {
         name: flags.deployment ?? manifest.name,

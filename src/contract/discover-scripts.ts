@@ -1,6 +1,7 @@
 // Finds each job's BBR scripts on an instance (bbr-contract.md §2.1): one remote `find`, classified locally,
 // which also reports a leftover artifact root (§2.5) so no extra SSH command is needed for that check.
-import { ConnectionError } from '../errors.js';
+import { ConnectionError, PreconditionError } from '../errors.js';
+import { NAME_HINT, nameProblem, quoteName } from '../names.js';
 import type { RemoteShell } from '../ssh/index.js';
 import { asRootShell } from './as-root.js';
 import { IGNORED_JOB_NAMES, isScriptName, JOBS_ROOT, REMOTE_ARTIFACT_ROOT, type ScriptName } from './paths.js';
@@ -31,7 +32,19 @@ export async function discoverInstance(shell: RemoteShell, signal?: AbortSignal)
     });
   }
   const lines = result.stdout.split('\n');
-  return { jobs: classifyScriptPaths(lines), artifactRootExists: lines.includes(ARTIFACT_ROOT_MARKER) };
+  const jobs = classifyScriptPaths(lines);
+  // A job's directory name becomes a local file name and part of remote paths. The instance chooses it, and a
+  // compromised one can offer any bytes (a real file system has no '/' in it, but '..'-free, printable and short
+  // are not given): refuse the instance, before anything is locked.
+  for (const job of jobs) {
+    const refused = nameProblem(job.name);
+    if (refused) {
+      throw new PreconditionError(`instance ${shell.instance} has a job directory named ${quoteName(job.name)}, which cannot be used as a job name: ${refused}`, {
+        hint: `remove or rename that directory under ${JOBS_ROOT} on ${shell.instance} (if nobody put it there, the instance may be compromised); ${NAME_HINT}`,
+      });
+    }
+  }
+  return { jobs, artifactRootExists: lines.includes(ARTIFACT_ROOT_MARKER) };
 }
 
 /** Turns `find` output into jobs; unknown names, ignored jobs and error lines are skipped. */

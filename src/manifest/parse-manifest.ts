@@ -3,6 +3,7 @@
 import { isIP, isIPv4 } from 'node:net';
 import { parseDocument } from 'yaml';
 import { ManifestError } from '../errors.js';
+import { NAME_HINT, nameProblem, quoteName } from '../names.js';
 import type {
   DeploymentManifest,
   InstanceTarget,
@@ -35,6 +36,8 @@ export function parseManifest(text: string, file: string, options: ManifestOptio
   if (typeof name !== 'string' || name.trim() === '') {
     throw fail(`deployment 'name' is missing or empty; add a top-level 'name: <deployment name>'`);
   }
+  const nameRefused = nameProblem(name);
+  if (nameRefused) throw fail(`deployment name ${quoteName(name)} cannot be used: ${nameRefused}`, NAME_HINT);
 
   const groupsValue = root['instance_groups'];
   if (groupsValue === undefined || groupsValue === null) {
@@ -93,6 +96,8 @@ function parseGroup(value: unknown, position: number, fail: Fail): ParsedGroup {
   if (typeof name !== 'string' || name.trim() === '') {
     throw fail(`instance_groups[${position}] has no 'name'; give every instance group a non-empty name`);
   }
+  const nameRefused = nameProblem(name);
+  if (nameRefused) throw fail(`instance_groups[${position}] name ${quoteName(name)} cannot be used: ${nameRefused}`, NAME_HINT);
   const at = (problem: string, hint?: string): ManifestError => fail(`instance group '${name}': ${problem}`, hint);
   const path = `instance_groups[${name}]`;
 
@@ -118,6 +123,11 @@ function parseGroup(value: unknown, position: number, fail: Fail): ParsedGroup {
           interpolationHint(field),
         );
       }
+    }
+    // Both can become parts of paths: the job's artifact, and `<job>-<release>-backup-one-restore-all`.
+    for (const key of ['name', 'release'] as const) {
+      const refused = nameProblem(job[key] as string);
+      if (refused) throw at(`jobs[${i}] ${key} ${quoteName(job[key] as string)} cannot be used: ${refused}`, NAME_HINT);
     }
     const parsed: ManifestJob = { name: job['name'] as string, release: job['release'] as string };
     if (backupOneRestoreAll(job, i, at)) parsed.backupOneRestoreAll = true;

@@ -1,6 +1,6 @@
 // Collects a run's failures and reports phases and scripts as events. Workflows return its outcome
 // instead of throwing for expected failures; cli/exit.ts turns the failures into text and an exit code.
-import { BbrError, CancelledError, exitCodeOf, hintOf, type BbrErrorOptions } from '../errors.js';
+import { BbrError, CancelledError, exitCodeOf, hintOf, InternalError, type BbrErrorOptions } from '../errors.js';
 import type { ScriptName } from '../contract/paths.js';
 import { runScript } from '../contract/run-script.js';
 import type { Phase } from '../report/events.js';
@@ -46,7 +46,10 @@ export class RunRecorder {
   noteCancelled(hint?: string): void {
     const index = this.failures.findIndex((f) => f instanceof CancelledError);
     if (index >= 0 && hint === undefined) return;
-    const error = new CancelledError('the run was interrupted by the operator', {
+    const reason: unknown = this.ctx.signal.reason;
+    const message =
+      reason instanceof InternalError ? `the run was stopped by an internal error: ${reason.message}` : 'the run was interrupted by the operator';
+    const error = new CancelledError(message, {
       hint: hint ?? 'check the summary above for jobs that may still be locked; run the matching cleanup command if any are',
     });
     if (index >= 0) this.failures[index] = error;

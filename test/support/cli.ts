@@ -24,11 +24,11 @@ export async function runBbrTs(args: string[], options: { env?: Record<string, s
 }
 
 /** Starts the built binary without waiting, for tests that signal it while it runs. */
-export function startBbrTs(args: string[], options: { timeoutMs?: number } = {}) {
+export function startBbrTs(args: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}) {
   return execa('node', [BIN, ...args], {
     reject: false,
     cwd: REPO_ROOT,
-    env: { NO_COLOR: '1' },
+    env: { ...options.env, NO_COLOR: '1' },
     timeout: options.timeoutMs ?? 120_000,
     stdin: 'ignore',
   });
