@@ -1,10 +1,10 @@
 // What a backup directory holds, read from its metadata and file sizes only (cheap: no tar is read).
 // `artifact show` renders it; `artifact verify` is the one that proves the contents.
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ArtifactError } from '../errors.js';
 import { parseBackupMetadata, type BackupMetadata } from './metadata-file.js';
-import { expectedArtifacts } from './verify.js';
+import { MAX_METADATA_BYTES, readRegularFile } from './read-input-file.js';
+import { expectedArtifacts, findFileNameProblems } from './verify.js';
 
 export interface ArtifactDescription {
   directory: string;
@@ -21,18 +21,13 @@ const DIRECTORY_NAME = /^(.+)_\d{8}T\d{6}Z$/;
 export async function describeArtifactDirectory(directory: string): Promise<ArtifactDescription> {
   const dir = path.resolve(directory);
   const metadataFile = path.join(dir, 'metadata');
-  let text: string;
-  try {
-    text = await readFile(metadataFile, 'utf8');
-  } catch (error) {
-    throw new ArtifactError(`cannot read ${metadataFile}: ${(error as Error).message}`, {
-      cause: error,
-      hint: 'pass a <deployment>_<timestamp> directory written by a backup',
-    });
-  }
+  const text = await readRegularFile(metadataFile, { maxBytes: MAX_METADATA_BYTES, hint: 'pass a <deployment>_<timestamp> directory written by a backup' });
   const metadata = parseBackupMetadata(text, metadataFile);
+  const expected = expectedArtifacts(metadata);
+  const [unusable] = findFileNameProblems(expected);
+  if (unusable) throw unusable;
   const artifacts = await Promise.all(
-    expectedArtifacts(metadata).map(async (a) => ({
+    expected.map(async (a) => ({
       file: a.file,
       label: a.label,
       custom: a.instance === undefined,

@@ -2,6 +2,7 @@
 // contract §4.2) so that Go bbr and bbr-ts can restore each other's backups.
 import { isMap, isScalar, parseDocument, stringify, visit } from 'yaml';
 import { ArtifactError } from '../errors.js';
+import { nameProblem, quoteName } from '../names.js';
 
 /** `./relative/path` → sha256 hex of that file inside the artifact tar. */
 export interface ArtifactChecksums {
@@ -84,8 +85,8 @@ export function parseBackupMetadata(text: string, file: string): BackupMetadata 
   const instances = listAt(root, 'instances', 'instances', fail).map((value, i): InstanceArtifacts => {
     const where = `instances[${i}]`;
     if (!isMapping(value)) throw fail(`${where} must be a mapping with name, index and artifacts`);
-    const name = requireString(value, 'name', where, fail);
-    const index = requireString(value, 'index', `${where} (${name})`, fail);
+    const name = requireName(value, 'name', where, fail);
+    const index = requireName(value, 'index', `${where} (${name})`, fail);
     const label = `${where} (${name}/${index})`;
     const artifacts = listAt(value, 'artifacts', `${label}.artifacts`, fail).map((artifact, j) =>
       parseArtifact(artifact, `${label}.artifacts[${j}]`, fail),
@@ -122,7 +123,7 @@ type Fail = (problem: string, cause?: unknown) => ArtifactError;
 
 function parseArtifact(value: unknown, where: string, fail: Fail): { name: string; checksums: ArtifactChecksums } {
   if (!isMapping(value)) throw fail(`${where} must be a mapping with name and checksums`);
-  const name = requireString(value, 'name', where, fail);
+  const name = requireName(value, 'name', where, fail);
   const raw = value['checksums'];
   // yaml.v2 writes an empty map as `{}`; an empty value (`checksums:`) means the same.
   if (raw !== undefined && raw !== '' && !isMapping(raw)) {
@@ -131,10 +132,10 @@ function parseArtifact(value: unknown, where: string, fail: Fail): { name: strin
   const checksums: ArtifactChecksums = {};
   for (const [path, digest] of Object.entries(isMapping(raw) ? raw : {})) {
     if (!path.startsWith('./')) {
-      throw fail(`${where} (${name}): checksum key ${JSON.stringify(path)} must be a path starting with './'`);
+      throw fail(`${where} (${name}): checksum key ${quoteName(path)} must be a path starting with './'`);
     }
     if (typeof digest !== 'string' || !SHA256_HEX.test(digest)) {
-      throw fail(`${where} (${name}): checksum of ${JSON.stringify(path)} is not a 64-digit sha256 hex string`);
+      throw fail(`${where} (${name}): checksum of ${quoteName(path)} is not a 64-digit sha256 hex string`);
     }
     checksums[path] = digest.toLowerCase();
   }
@@ -151,6 +152,18 @@ function listAt(parent: Record<string, unknown>, key: string, where: string, fai
 function requireString(parent: Record<string, unknown>, key: string, where: string, fail: Fail): string {
   const value = parent[key];
   if (typeof value !== 'string' || value.trim() === '') throw fail(`${where} has no '${key}'`);
+  return value;
+}
+
+/**
+ * A string that becomes part of a file name in the backup directory (`<name>-<index>-<artifact>.tar`). The
+ * directory may come from anywhere: a name like `j/../../other/secret` would make verify and restore read a
+ * file outside it.
+ */
+function requireName(parent: Record<string, unknown>, key: string, where: string, fail: Fail): string {
+  const value = requireString(parent, key, where, fail);
+  const refused = nameProblem(value);
+  if (refused) throw fail(`${where} ${key} ${quoteName(value)} cannot be used: ${refused}`);
   return value;
 }
 

@@ -1,15 +1,16 @@
 // Offline verification of a local artifact directory (bbr-contract.md §3.4 step 1): metadata parses, every listed
 // tar is present and safe to extract, and its per-file SHA-256 equal the recorded ones exactly. Restore runs it
 // before opening any connection; `artifact verify` prints its verdicts.
-import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { ArtifactError, ChecksumMismatchError, type BbrError } from '../errors.js';
+import { lengthProblem } from '../names.js';
 import { FAILED_SUFFIX, PARTIAL_SUFFIX } from './local-directory.js';
 import { parseBackupMetadata, type ArtifactChecksums, type BackupMetadata } from './metadata-file.js';
 import { ChecksumComparison, describeDifferences } from './checksum-compare.js';
+import { MAX_METADATA_BYTES, openRegularFile, readRegularFile } from './read-input-file.js';
 import { createTarChecksummer } from './tar-checksums.js';
 
 export interface ArtifactVerdict {
@@ -81,9 +82,9 @@ export async function verifyArtifactDirectory(directory: string, options: { sign
   const metadataFile = path.join(dir, 'metadata');
   let text: string;
   try {
-    text = await readFile(metadataFile, 'utf8');
+    text = await readRegularFile(metadataFile, { maxBytes: MAX_METADATA_BYTES, hint: 'a complete backup directory has a metadata file; use an intact copy' });
   } catch (error) {
-    result.failures.push(new ArtifactError(`cannot read ${metadataFile}: ${(error as Error).message}`, { cause: error, hint: 'a complete backup directory has a metadata file; use an intact copy' }));
+    result.failures.push(error as BbrError);
     return result;
   }
   try {
@@ -94,6 +95,11 @@ export async function verifyArtifactDirectory(directory: string, options: { sign
   }
 
   result.verdicts = expectedArtifacts(result.metadata);
+  const unusable = findFileNameProblems(result.verdicts);
+  if (unusable.length > 0) {
+    result.failures.push(...unusable);
+    return result;
+  }
   const limit = pLimit(4);
   await Promise.all(result.verdicts.map((verdict) => limit(() => verifyOne(dir, verdict, options.signal))));
   for (const verdict of result.verdicts) if (verdict.problem) result.failures.push(verdict.problem);
@@ -110,6 +116,28 @@ export async function verifyArtifactDirectory(directory: string, options: { sign
   return result;
 }
 
+/**
+ * Names in the metadata were checked one by one when it was parsed; joined into file names they can still be
+ * too long, or two artifacts can map to one file (`db` + `0-j` and `db-0` + `j` both read `db-0-0-j.tar`):
+ * the same bytes would then be verified, and restored, as two different artifacts.
+ */
+export function findFileNameProblems(verdicts: readonly ArtifactVerdict[]): ArtifactError[] {
+  const problems: ArtifactError[] = [];
+  const owners = new Map<string, string>();
+  for (const verdict of verdicts) {
+    const tooLong = lengthProblem(verdict.file);
+    const other = owners.get(verdict.file);
+    if (tooLong) {
+      problems.push(new ArtifactError(`metadata lists ${verdict.label}, whose file name ${verdict.file} cannot be used: ${tooLong}`, { hint: TAMPERED_HINT }));
+    } else if (other !== undefined) {
+      problems.push(new ArtifactError(`metadata lists ${other} and ${verdict.label}, which would both be read from ${verdict.file}`, { hint: TAMPERED_HINT }));
+    } else {
+      owners.set(verdict.file, verdict.label);
+    }
+  }
+  return problems;
+}
+
 async function verifyOne(dir: string, verdict: ArtifactVerdict, signal: AbortSignal | undefined): Promise<void> {
   const file = path.join(dir, verdict.file);
   const info = await stat(file).catch(() => undefined);
@@ -119,16 +147,25 @@ async function verifyOne(dir: string, verdict: ArtifactVerdict, signal: AbortSig
     verdict.contentBytes = 0;
     return;
   }
-  if (!info?.isFile()) {
+  // Whether it is a regular file is checked on the opened descriptor below (a FIFO must not block the open).
+  if (!info) {
     verdict.problem = new ArtifactError(`${file} is missing (metadata lists it for ${verdict.label})`, { hint: TAMPERED_HINT });
     return;
   }
-  verdict.tarBytes = info.size;
+  let opened;
+  try {
+    // A FIFO or device in place of a tar is refused, not read (which would block or never end).
+    opened = await openRegularFile(file, TAMPERED_HINT);
+  } catch (error) {
+    verdict.problem = error as ArtifactError;
+    return;
+  }
+  verdict.tarBytes = opened.info.size;
   const comparison = new ChecksumComparison();
   comparison.expectedAll(verdict.expected);
   const { sink, summary } = createTarChecksummer(file, { hint: TAMPERED_HINT, onFile: (key, hash) => comparison.actual(key, hash) });
   try {
-    await pipeline(createReadStream(file), sink, { signal });
+    await pipeline(opened.handle.createReadStream(), sink, { signal });
     const local = await summary;
     verdict.fileCount = local.fileCount;
     verdict.contentBytes = local.contentBytes;

@@ -44,6 +44,10 @@ export async function runOperation(
   const started = Date.now();
   const dryRun = workflow.dryRun ? true : undefined;
   let cleanupCommand: string | undefined;
+  // Until an instance is connected nothing can be locked or left on one: a failure or an interrupt before that
+  // (manifest, restore's offline verification, connecting) gets no advice to unlock or clean up.
+  let connected = false;
+  const footer = () => (connected ? cleanupCommand : undefined);
   try {
     const scope = await resolveScope();
     cleanupCommand = scope.cleanupCommand(cleanupVerbFor(operation));
@@ -64,6 +68,7 @@ export async function runOperation(
     } else {
       const connectInstance = await connector(flags);
       const opened = await openDeployment(ctx, { targets: scope.targets, connect: connectInstance, withReleases: scope.withReleases });
+      connected = opened.deployment.instances.length > 0;
       try {
         outcome = opened.failures.length > 0 ? { failures: opened.failures, exitCode: 1 } : await workflow.run(ctx, opened.deployment, scope);
       } finally {
@@ -71,12 +76,12 @@ export async function runOperation(
       }
     }
     // Unlike BBR, restore also gets the cleanup footer after unlock or cleanup failures (restore-cleanup).
-    const report = reportFailures(outcome.failures, { cleanupCommand });
+    const report = reportFailures(outcome.failures, { cleanupCommand: footer() });
     ctx.events({ type: 'run-finished', operation, exitCode: report.exitCode, durationMs: Date.now() - started, artifactPath: outcome.artifactPath, artifactComplete: outcome.artifactComplete, dryRun });
     runtime.stderr.write(report.text);
     return report.exitCode;
   } catch (error) {
-    const report = reportFailures([error], { cleanupCommand });
+    const report = reportFailures([error], { cleanupCommand: footer() });
     // Failures before the run could start (manifest, credentials) still reach logs and --summary-json.
     runtime.events({ type: 'failure', error: asBbrError(error) });
     runtime.events({ type: 'run-finished', operation, exitCode: report.exitCode || 1, durationMs: Date.now() - started, dryRun });
