@@ -124,11 +124,9 @@ function parseGroup(value: unknown, position: number, fail: Fail): ParsedGroup {
         );
       }
     }
-    // Both can become parts of paths: the job's artifact, and `<job>-<release>-backup-one-restore-all`.
-    for (const key of ['name', 'release'] as const) {
-      const refused = nameProblem(job[key] as string);
-      if (refused) throw at(`jobs[${i}] ${key} ${quoteName(job[key] as string)} cannot be used: ${refused}`, NAME_HINT);
-    }
+    // The release becomes part of a path only with backup_one_restore_all, which checks it below.
+    const refused = nameProblem(job['name'] as string);
+    if (refused) throw at(`jobs[${i}] name ${quoteName(job['name'] as string)} cannot be used: ${refused}`, NAME_HINT);
     const parsed: ManifestJob = { name: job['name'] as string, release: job['release'] as string };
     if (backupOneRestoreAll(job, i, at)) parsed.backupOneRestoreAll = true;
     return parsed;
