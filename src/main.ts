@@ -35,10 +35,10 @@ function forceStop(why: string): void {
 function onSignal(signal: NodeJS.Signals): void {
   interrupts++;
   if (!locking) {
-    // Nothing is locked: the first signal stops the run, a second one stops waiting for it.
+    // No lock or unlock phase has started: the first signal stops the run, a second one stops waiting for it.
     if (interrupts === 1) {
       interrupt.abort(new CancelledError(`received ${signal}`));
-      process.stderr.write(`\n${signal} received: stopping (nothing is locked).\n`);
+      process.stderr.write(`\n${signal} received: stopping.\n`);
     } else {
       forceStop(`received ${signal} ${interrupts} times`);
     }
