@@ -5,7 +5,7 @@ import path from 'node:path';
 import { asRoot } from '../contract/as-root.js';
 import { groupCommand } from '../contract/process-group.js';
 import { DrainError, type BbrError } from '../errors.js';
-import { lastLines, type RemoteShell } from '../ssh/index.js';
+import { lastLines, succeeded, type RemoteShell } from '../ssh/index.js';
 import { ChecksumComparison, describeDifferences } from './checksum-compare.js';
 import type { ArtifactChecksums } from './metadata-file.js';
 import { createFileSink } from './file-sink.js';
@@ -39,9 +39,10 @@ export interface DrainResult {
 
 /** Apparent size of a remote directory in bytes (for progress and ETA). */
 export async function remoteSizeBytes(shell: RemoteShell, dir: string, signal?: AbortSignal): Promise<number | undefined> {
+  // Only for progress: a du that fails or outlives the command timeout just leaves the transfer without an ETA.
   const result = await shell.exec(asRoot(shell, ['du', '-sb', dir]), { signal });
   const bytes = Number.parseInt(result.stdout, 10);
-  return result.exitCode === 0 && Number.isFinite(bytes) ? bytes : undefined;
+  return succeeded(result) && !result.stdoutTruncated && Number.isFinite(bytes) ? bytes : undefined;
 }
 
 export async function drainArtifact(shell: RemoteShell, options: DrainOptions): Promise<DrainResult> {
@@ -96,7 +97,7 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
       // In its own process group, so a failed local write (disk full) or a cancel stops the remote tar at once.
       const tar = groupCommand(shell, remoteTarArgv(options.remoteDir, options.remoteCompression));
       const stdout = options.remoteCompression ? decodingSink(destination, options.remoteCompression) : destination;
-      tarResult = await shell.exec(tar.command, { signal: options.signal, stdout, stop: tar.stop });
+      tarResult = await shell.exec(tar.command, { signal: options.signal, stdout, stop: tar.stop, transfer: true });
     } catch (error) {
       if (localFailure !== undefined) throw localWriteError(localFailure, where, options.localFile);
       // The parser's own refusal, not one that is a side effect of a lost connection (a truncated stream).
@@ -111,6 +112,11 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
       if (!destination.writableFinished) destination.destroy();
     }
     if (localFailure !== undefined) throw localWriteError(localFailure, where, options.localFile);
+    if (tarResult.stalled) {
+      throw new DrainError(`draining the artifact of ${where} stalled: tar sent no data for longer than --transfer-stall-timeout, so it was stopped`, {
+        hint: `check ${shell.instance} (a hung disk or tar?), then run backup-cleanup and back up again; raise --transfer-stall-timeout if the instance or this machine's disk is only slow`,
+      });
+    }
     if (tarResult.exitCode !== 0) {
       throw new DrainError(
         `tar on ${shell.instance} failed for job '${options.job}' (exit ${tarResult.exitCode ?? tarResult.signal}): ${lastLines(tarResult.stderrTail, 5)}`,

@@ -124,10 +124,16 @@ export async function remoteChecksums(
     });
   let result;
   try {
-    result = await shell.exec(asRootShell(shell, PROGRAM, [dir]), { signal, stdout: createChecksumParser(onRecord) });
+    // Bounded as a transfer: hashing a big artifact rightly takes long, but each file's record comes when it is done.
+    result = await shell.exec(asRootShell(shell, PROGRAM, [dir]), { signal, stdout: createChecksumParser(onRecord), transfer: true });
   } catch (error) {
     if (error instanceof ChecksumOutputError) throw failed(error.message, error);
     throw error;
+  }
+  if (result.stalled) {
+    throw new ConnectionError(`computing checksums of ${dir} on ${shell.instance} failed: stalled: no data moved for longer than --transfer-stall-timeout`, {
+      hint: `check ${shell.instance} (a hung disk or hashing program?); raise --transfer-stall-timeout when one file takes longer than that to hash`,
+    });
   }
   if (result.exitCode !== 0) throw failed(`exit ${result.exitCode ?? result.signal}: ${lastLines(result.stderrTail, 5)}`);
 }

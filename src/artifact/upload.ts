@@ -3,9 +3,10 @@
 // the checksums recorded in metadata (bbr-contract.md §3.4 step 4).
 import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
-import { asRoot, asRootShell } from '../contract/as-root.js';
+import { asRoot } from '../contract/as-root.js';
+import { groupCommand } from '../contract/process-group.js';
 import { ChecksumMismatchError, ConnectionError } from '../errors.js';
-import { lastLines, type RemoteShell } from '../ssh/index.js';
+import { lastLines, succeeded, whyFailed, type RemoteShell } from '../ssh/index.js';
 import { ChecksumComparison, describeDifferences } from './checksum-compare.js';
 import type { ArtifactChecksums } from './metadata-file.js';
 import { remoteChecksums } from './remote-checksums.js';
@@ -28,8 +29,8 @@ export interface UploadOptions {
 export async function uploadArtifact(shell: RemoteShell, options: UploadOptions): Promise<{ tarBytes: number; fileCount: number }> {
   const where = `job '${options.job}' on ${shell.instance}`;
   const made = await shell.exec(asRoot(shell, ['mkdir', '-p', options.remoteDir]), { signal: options.signal });
-  if (made.exitCode !== 0) {
-    throw new ConnectionError(`cannot create ${options.remoteDir} on ${shell.instance}: ${made.stderrTail.trim()}`, {
+  if (!succeeded(made)) {
+    throw new ConnectionError(`cannot create ${options.remoteDir} on ${shell.instance}: ${whyFailed(made)}`, {
       hint: 'check free space and permissions under /var/vcap/store on the instance',
     });
   }
@@ -45,7 +46,14 @@ export async function uploadArtifact(shell: RemoteShell, options: UploadOptions)
   file.on('error', (error) => counter.destroy(error));
   const source = file.pipe(counter);
   // --no-same-owner is GNU tar's default for non-root only; as root, owners come from the tar as BBR does.
-  const extracted = await shell.exec(asRootShell(shell, EXTRACT, [options.remoteDir]), { signal: options.signal, stdin: source });
+  // In its own process group, so a stall or a cancel stops the remote tar rather than leaving it behind.
+  const tar = groupCommand(shell, ['sh', '-c', EXTRACT, 'sh', options.remoteDir]);
+  const extracted = await shell.exec(tar.command, { signal: options.signal, stdin: source, stop: tar.stop, transfer: true });
+  if (extracted.stalled) {
+    throw new ConnectionError(`uploading the artifact of ${where} stalled: tar took no data for longer than --transfer-stall-timeout, so it was stopped`, {
+      hint: `check ${shell.instance} (a hung disk or tar?), then run restore-cleanup and restore again; raise --transfer-stall-timeout if the instance is only slow`,
+    });
+  }
   if (extracted.exitCode !== 0) {
     throw new ConnectionError(
       `extracting the artifact of ${where} failed (exit ${extracted.exitCode ?? extracted.signal}): ${lastLines(extracted.stderrTail, 5)}`,

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
+import { DEFAULT_COMMAND_LIMITS } from '../ssh/index.js';
+import { DEFAULT_INTERRUPT_TIMEOUT_MS } from './interrupt-deadline.js';
 import type { DeploymentFlags } from './run-deployment.js';
 import type { ConnectionFlags } from './runtime.js';
 
@@ -30,12 +32,18 @@ export function connectionOptions<T>(y: Argv<T>) {
     .option('parallelism', { type: 'number', default: 10, describe: 'how many instances or jobs are worked on at once within a step (BBR: always 10)', group: 'Connection:' })
     .option('connect-timeout', { type: 'number', default: 30, describe: 'seconds to wait for an SSH connection (retried twice with backoff)', group: 'Connection:' })
     .option('script-timeout', { type: 'number', describe: 'seconds a single job script may run before it is stopped (default: no limit, as BBR); unlock still runs', group: 'Connection:' })
+    .option('command-timeout', { type: 'number', default: DEFAULT_COMMAND_LIMITS.commandTimeoutMs / 1000, describe: 'seconds a housekeeping command on an instance (finding scripts, du, mkdir, rm) may run before it is stopped and reported', group: 'Connection:' })
+    .option('transfer-stall-timeout', { type: 'number', default: DEFAULT_COMMAND_LIMITS.transferStallTimeoutMs / 1000, describe: 'seconds a transfer (tar of an artifact, its checksum listing) may go without moving a byte before it is stopped and reported', group: 'Connection:' })
+    .option('interrupt-timeout', { type: 'number', default: DEFAULT_INTERRUPT_TIMEOUT_MS / 1000, describe: 'seconds cancelling, unlock and cleanup may take after the first Ctrl-C or SIGTERM; then bbr-ts abandons them and exits (as on a third Ctrl-C)', group: 'Connection:' })
     .check((argv) => {
       const parallelism = argv.parallelism as number;
       if (!Number.isInteger(parallelism) || parallelism < 1) throw new UsageError('--parallelism must be a whole number of at least 1');
       if (!((argv['connect-timeout'] as number) > 0)) throw new UsageError('--connect-timeout must be a positive number of seconds');
       const scriptTimeout = argv['script-timeout'] as number | undefined;
       if (scriptTimeout !== undefined && !(scriptTimeout > 0)) throw new UsageError('--script-timeout must be a positive number of seconds');
+      for (const flag of ['command-timeout', 'transfer-stall-timeout', 'interrupt-timeout']) {
+        if (!((argv[flag] as number) > 0)) throw new UsageError(`--${flag} must be a positive number of seconds`);
+      }
       return true;
     });
 }
@@ -58,6 +66,9 @@ export function connectionFlags(argv: Record<string, unknown>): ConnectionFlags 
     parallelism: argv.parallelism as number,
     connectTimeout: argv['connect-timeout'] as number,
     scriptTimeout: argv['script-timeout'] as number | undefined,
+    commandTimeout: argv['command-timeout'] as number,
+    transferStallTimeout: argv['transfer-stall-timeout'] as number,
+    interruptTimeout: argv['interrupt-timeout'] as number,
   };
 }
 

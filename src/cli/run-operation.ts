@@ -9,6 +9,7 @@ import type { RunOutcome } from '../orchestrate/recorder.js';
 import type { Operation } from '../report/events.js';
 import { connect, loadCredentials } from '../ssh/index.js';
 import { reportFailures } from './exit.js';
+import { forceSignalWithDeadline } from './interrupt-deadline.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
 
 export type CleanupVerb = 'backup-cleanup' | 'restore-cleanup';
@@ -98,7 +99,12 @@ export function createContext(runtime: Runtime, flags: ConnectionFlags): RunCont
   return {
     events: runtime.events,
     signal: runtime.signal,
-    forceSignal: runtime.forceSignal,
+    forceSignal: forceSignalWithDeadline({
+      signal: runtime.signal,
+      forceSignal: runtime.forceSignal,
+      interruptTimeoutMs: flags.interruptTimeout * 1000,
+      stderr: runtime.stderr,
+    }),
     parallelism: flags.parallelism,
     scriptTimeoutMs: flags.scriptTimeout === undefined ? undefined : flags.scriptTimeout * 1000,
     bbrTsVersion: runtime.version,
@@ -118,6 +124,7 @@ export async function connector(flags: ConnectionFlags): Promise<(target: Instan
       port: target.port,
       credentials,
       connectTimeoutMs: flags.connectTimeout * 1000,
+      limits: { commandTimeoutMs: flags.commandTimeout * 1000, transferStallTimeoutMs: flags.transferStallTimeout * 1000 },
       signal,
     });
 }

@@ -23,7 +23,7 @@ const localShell: RemoteShell = {
       child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
       child.on('error', reject);
       child.on('close', (code, signal) =>
-        resolve({ exitCode: code, signal, stdout, stderrTail: stderr, stdoutTail: stdout, timedOut: false, cancelled: false }),
+        resolve({ exitCode: code, signal, stdout, stdoutTruncated: false, stderrTail: stderr, stdoutTail: stdout, timedOut: false, stalled: false, cancelled: false, outputHeldOpen: false }),
       );
     }),
   close: () => undefined,

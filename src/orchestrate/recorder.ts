@@ -2,7 +2,7 @@
 // instead of throwing for expected failures; cli/exit.ts turns the failures into text and an exit code.
 import { BbrError, CancelledError, exitCodeOf, hintOf, InternalError, type BbrErrorOptions } from '../errors.js';
 import type { ScriptName } from '../contract/paths.js';
-import { runScript } from '../contract/run-script.js';
+import { outputHeldOpenWarning, runScript } from '../contract/run-script.js';
 import type { Phase } from '../report/events.js';
 import type { RunContext } from './context.js';
 import { asBbrError, type DeployedJob } from './open-deployment.js';
@@ -72,11 +72,11 @@ export class RunRecorder {
     job: DeployedJob,
     script: ScriptName,
     options: { env?: Record<string, string>; signal: AbortSignal; createDirectory?: string; wave?: number },
-  ): Promise<string> {
+  ): Promise<void> {
     const started = Date.now();
     this.ctx.events({ type: 'script-started', instance: job.instance, job: job.name, script, ...(options.wave === undefined ? {} : { wave: options.wave }) });
     try {
-      const stdout = await runScript(job.shell, {
+      const output = await runScript(job.shell, {
         job: job.name,
         script,
         env: options.env,
@@ -84,8 +84,8 @@ export class RunRecorder {
         timeoutMs: this.ctx.scriptTimeoutMs,
         createDirectory: options.createDirectory,
       });
+      if (output.outputHeldOpen) this.ctx.events({ type: 'warning', instance: job.instance, job: job.name, message: outputHeldOpenWarning(job.shell.instance, job.name, script) });
       this.ctx.events({ type: 'script-finished', instance: job.instance, job: job.name, script, durationMs: Date.now() - started });
-      return stdout;
     } catch (error) {
       this.ctx.events({
         type: 'script-finished',

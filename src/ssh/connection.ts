@@ -8,8 +8,8 @@ import { ConnectionError, HostKeyError } from '../errors.js';
 import type { SshCredentials } from './credentials.js';
 import { checkHostKey } from './host-key-check.js';
 import { hostKeyAlgorithmsFor } from './known-hosts.js';
-import type { ExecOptions, ExecResult, RemoteShell } from './remote-shell.js';
-import { runChannel, type ChannelExit, type OpenedChannel } from './run-channel.js';
+import type { CommandLimits, ExecOptions, ExecResult, RemoteShell } from './remote-shell.js';
+import { runChannel, type ChannelExit, type ChannelOptions, type OpenedChannel } from './run-channel.js';
 
 const { Client } = ssh2;
 
@@ -25,8 +25,19 @@ export interface ConnectOptions {
   keepaliveCountMax?: number;
   /** Channels open at once on this connection; sshd's MaxSessions defaults to 10. */
   maxChannels?: number;
+  /** Bounds for commands that do not bring their own (DEFAULT_COMMAND_LIMITS when left out). */
+  limits?: CommandLimits;
   signal?: AbortSignal;
 }
+
+/**
+ * The one place the defaults live (the CLI's --command-timeout and --transfer-stall-timeout show them). Ten
+ * minutes lets `rm -rf` of an artifact of millions of files finish; five minutes without a byte is no transfer.
+ */
+export const DEFAULT_COMMAND_LIMITS: Readonly<CommandLimits> = Object.freeze({
+  commandTimeoutMs: 600_000,
+  transferStallTimeoutMs: 300_000,
+});
 
 // AES-GCM first: CPUs encrypt it in hardware on both ends (OpenSSH and Node's OpenSSL), so a drain runs at
 // the speed of `ssh -c aes128-gcm@openssh.com`; ChaCha20 stays as a fallback for servers without AES-GCM.
@@ -117,6 +128,7 @@ class SshConnection implements RemoteShell {
   readonly needsSudo: boolean;
   private readonly client: InstanceType<typeof Client>;
   private readonly limit: ReturnType<typeof pLimit>;
+  private readonly limits: CommandLimits;
   private closedError: ConnectionError | undefined;
 
   constructor(client: InstanceType<typeof Client>, options: ConnectOptions) {
@@ -124,6 +136,7 @@ class SshConnection implements RemoteShell {
     this.instance = options.instance;
     this.needsSudo = options.credentials.username !== 'root';
     this.limit = pLimit(options.maxChannels ?? 8);
+    this.limits = options.limits ?? DEFAULT_COMMAND_LIMITS;
     const lost = (reason: string) => {
       this.closedError ??= new ConnectionError(`connection to ${options.instance} (${options.host}:${options.port}) lost: ${reason}`, {
         hint: 'check that the instance is up; then run the matching cleanup command (backup-cleanup or restore-cleanup) so no job stays locked',
@@ -151,15 +164,27 @@ class SshConnection implements RemoteShell {
         // Listen now, not after the await: ssh2 may parse the whole reply (data, exit-status, close) in the same
         // tick as this callback, and a missed 'exit' turned a successful command into "no exit status".
         const exit: ChannelExit = { code: null, signal: null };
-        channel.on('exit', (code: number | null, signalName?: string) => {
-          exit.code = typeof code === 'number' ? code : null;
-          exit.signal = signalName ?? null;
-        });
+        const exited = new Promise<void>((done) =>
+          channel.on('exit', (code: number | null, signalName?: string) => {
+            exit.code = typeof code === 'number' ? code : null;
+            exit.signal = signalName ?? null;
+            done();
+          }),
+        );
         const closed = new Promise<void>((done) => channel.once('close', () => done()));
-        resolve({ channel, exit, closed });
+        resolve({ channel, exit, exited, closed });
       });
     });
-    return runChannel(opened, options, () => this.closedError);
+    return runChannel(opened, this.bounded(options), () => this.closedError);
+  }
+
+  /** Every command gets a bound: its own, the stall timeout for a transfer, or the command timeout. */
+  private bounded({ timeoutMs, transfer, ...rest }: ExecOptions): ChannelOptions {
+    return {
+      ...rest,
+      timeoutMs: timeoutMs === undefined ? (transfer ? undefined : this.limits.commandTimeoutMs) : (timeoutMs ?? undefined),
+      stallTimeoutMs: transfer ? this.limits.transferStallTimeoutMs : undefined,
+    };
   }
 }
 
