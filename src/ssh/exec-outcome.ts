@@ -11,12 +11,12 @@ export function succeeded(result: ExecResult): boolean {
   return result.exitCode === 0 && !result.timedOut && !result.stalled && !result.cancelled;
 }
 
-/** Why it failed: `timed out after --command-timeout`, `exit 2: <stderr>`, ... */
+/** Why it failed: `timed out (--command-timeout)`, its stderr (which names the cause), else its exit status. */
 export function whyFailed(result: ExecResult): string {
   if (result.stalled) return 'stalled: no data moved for longer than --transfer-stall-timeout';
   if (result.timedOut) return 'timed out (--command-timeout)';
   if (result.cancelled) return 'cancelled';
   const stderr = result.stderrTail.trim();
-  const status = result.exitCode !== null ? `exit ${result.exitCode}` : result.signal ? `killed by signal ${result.signal}` : 'ended without an exit status';
-  return stderr ? `${status}: ${stderr}` : status;
+  if (stderr) return stderr;
+  return result.exitCode !== null ? `exit ${result.exitCode}` : result.signal ? `killed by signal ${result.signal}` : 'ended without an exit status';
 }
