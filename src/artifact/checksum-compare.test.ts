@@ -1,6 +1,7 @@
 // Streaming comparison of two checksum lists: differences by kind, names quoted and capped.
 import { describe, expect, it } from 'vitest';
 import { ChecksumComparison, describeDifferences } from './checksum-compare.js';
+import { ENTRY_OVERHEAD_BYTES, PathAccount, PathBudget } from './path-budget.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -37,11 +38,14 @@ describe('ChecksumComparison', () => {
     expect(text.length).toBeLessThan(1200);
   });
 
-  it('stops holding the actual side beyond its budget', () => {
-    const c = new ChecksumComparison(3 * (64 + 4));
+  it('stops holding the actual side beyond the budget and gives it back at the end', () => {
+    const budget = new PathBudget(3 * (ENTRY_OVERHEAD_BYTES + 4));
+    const c = new ChecksumComparison(new PathAccount(budget));
     expect(c.actual('./a1', A)).toBe(true);
     expect(c.actual('./a2', A)).toBe(true);
     expect(c.actual('./a3', A)).toBe(true);
     expect(c.actual('./a4', A)).toBe(false);
+    c.differences();
+    expect(budget.charge(3 * (ENTRY_OVERHEAD_BYTES + 4))).toBe(true);
   });
 });

@@ -3,6 +3,7 @@
 // a file on one side only means something else went wrong, and the message must not claim a change.
 import { quoteName } from './entry-name.js';
 import type { ArtifactChecksums } from './metadata-file.js';
+import type { PathAccount } from './path-budget.js';
 
 /** At most this many names are quoted per kind of difference. */
 const EXAMPLES = 5;
@@ -31,13 +32,16 @@ export class ChecksumComparison {
   private readonly repeated: Kind = { count: 0, examples: [] };
   /** Paths seen on both sides (the strings are shared with the caller's table, so this costs little). */
   private readonly matched = new Set<string>();
-  private pendingBytes = 0;
 
   /** `budgetBytes` bounds what the 'actual' side (an instance's output) can make this hold. */
-  private readonly budgetBytes: number;
+  private readonly account: PathAccount | undefined;
 
-  constructor(budgetBytes = Number.POSITIVE_INFINITY) {
-    this.budgetBytes = budgetBytes;
+  /**
+   * `account` is charged for the paths the 'actual' side (an instance's output) makes this hold; without one,
+   * the actual side's strings are the caller's and cost nothing here.
+   */
+  constructor(account?: PathAccount) {
+    this.account = account;
   }
 
   expected(key: string, hash: string): void {
@@ -47,7 +51,7 @@ export class ChecksumComparison {
       return;
     }
     this.pendingActual.delete(key);
-    this.pendingBytes -= key.length + 64;
+    this.account?.drop(key.length);
     this.matched.add(key);
     if (other !== hash) note(this.changed, key);
   }
@@ -60,9 +64,9 @@ export class ChecksumComparison {
         note(this.repeated, key);
         return true;
       }
+      if (this.account && !this.account.hold(key.length)) return false;
       this.pendingActual.set(key, hash);
-      this.pendingBytes += key.length + 64;
-      return this.pendingBytes <= this.budgetBytes;
+      return true;
     }
     this.pendingExpected.delete(key);
     this.matched.add(key);
@@ -82,6 +86,9 @@ export class ChecksumComparison {
     };
     const onlyExpected = kindOf(this.pendingExpected.keys());
     const onlyActual = kindOf(this.pendingActual.keys());
+    this.pendingExpected.clear();
+    this.pendingActual.clear();
+    this.account?.close();
     const total = this.changed.count + this.repeated.count + onlyExpected.count + onlyActual.count;
     return { changed: this.changed, repeated: this.repeated, onlyExpected, onlyActual, total };
   }

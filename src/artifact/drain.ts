@@ -11,7 +11,8 @@ import type { ArtifactChecksums } from './metadata-file.js';
 import { createFileSink } from './file-sink.js';
 import { decodingSink, remoteTarArgv, type RemoteCompression } from './remote-compression.js';
 import { remoteChecksums } from './remote-checksums.js';
-import { createTarChecksummer, TABLE_BUDGET_BYTES } from './tar-checksums.js';
+import { PathAccount } from './path-budget.js';
+import { createTarChecksummer } from './tar-checksums.js';
 import { teeWritable } from './tee.js';
 
 export interface DrainOptions {
@@ -59,7 +60,7 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
   }
   // The instance's hashes are compared with the tar's as both arrive; only paths not yet seen on the other side
   // are held, so the instance's list costs no second table.
-  const comparison = new ChecksumComparison(TABLE_BUDGET_BYTES);
+  const comparison = new ChecksumComparison(new PathAccount());
   const { sink, summary, refusal } = createTarChecksummer(`artifact of ${where}`, {
     hint: `the artifact holds something bbr-ts cannot back up and restore faithfully; change what job '${options.job}'s backup script writes (or check the instance for tampering), then back up again`,
     onFile: (key, hash) => comparison.expected(key, hash),
@@ -89,6 +90,8 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
     return await drain();
   } finally {
     stopRemote.abort();
+    // The instance's pending paths go back to the run's budget whatever happened.
+    comparison.differences();
   }
 
   async function drain(): Promise<DrainResult> {

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { useScratchDir } from '../../test/support/scratch-dir.js';
 import { craftTar, tarHeader, withLongName, withPax, type CraftEntry } from '../../test/support/tar-craft.js';
 import { ArtifactError } from '../errors.js';
+import { PathAccount, PathBudget } from './path-budget.js';
 import { createTarChecksummer, type TarSummary } from './tar-checksums.js';
 
 const scratch = useScratchDir('bbr-ts-tar-');
@@ -20,7 +21,8 @@ const sha = (text: string | Buffer) => createHash('sha256').update(text).digest(
 async function summarize(bytes: Buffer, options: { chunk?: number; budgetBytes?: number } = {}): Promise<TarSummary> {
   const size = options.chunk ?? 1000;
   const chunks = Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
-  const { sink, summary } = createTarChecksummer('test.tar', { budgetBytes: options.budgetBytes });
+  const account = options.budgetBytes === undefined ? undefined : new PathAccount(new PathBudget(options.budgetBytes));
+  const { sink, summary } = createTarChecksummer('test.tar', { account });
   await pipeline(Readable.from(chunks), sink).catch(() => undefined);
   return summary;
 }
@@ -121,10 +123,21 @@ describe('createTarChecksummer refuses', () => {
     expect(error.message.length).toBeLessThan(400);
   });
 
-  it('an archive with more paths than the table budget', async () => {
+  it('an archive with more paths than the run\'s path budget, giving back what it held', async () => {
     const entries = Array.from({ length: 50 }, (_, i) => file(`./file-${i}`, ''));
-    expect((await summarize(craftTar(entries), { budgetBytes: 50 * 200 })).fileCount).toBe(50);
-    const error = await refusal(craftTar(entries), { budgetBytes: 20 * 200 });
-    expect(error.message).toMatch(/the archive lists more paths than bbr-ts holds for one artifact/);
+    const budget = new PathBudget(50 * 320);
+    const first = createTarChecksummer('first.tar', { account: new PathAccount(budget) });
+    await pipeline(Readable.from([craftTar(entries)]), first.sink);
+    expect((await first.summary).fileCount).toBe(50);
+    // The first table is kept (a drained artifact's checksums go into the metadata): nothing is left for a second.
+    const second = createTarChecksummer('second.tar', { account: new PathAccount(budget) });
+    await pipeline(Readable.from([craftTar(entries)]), second.sink).catch(() => undefined);
+    await expect(second.summary).rejects.toThrow(
+      /second\.tar: the artifacts list more paths than bbr-ts holds in memory in one run \(about 0 MiB of paths\), after \d+ files of this artifact/,
+    );
+    first.release();
+    const third = createTarChecksummer('third.tar', { account: new PathAccount(budget) });
+    await pipeline(Readable.from([craftTar(entries)]), third.sink);
+    expect((await third.summary).fileCount).toBe(50);
   });
 });

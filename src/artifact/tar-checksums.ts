@@ -6,8 +6,9 @@ import { createHash, type Hash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { ArtifactError } from '../errors.js';
 import type { ArtifactChecksums } from './metadata-file.js';
+import { PathAccount } from './path-budget.js';
 import { TarReader, TarFormatError } from './tar-reader.js';
-import { ArchiveTree, UnsafeEntryError } from './tar-tree.js';
+import { ArchiveTree, PathBudgetError, UnsafeEntryError } from './tar-tree.js';
 
 export interface TarSummary {
   checksums: ArtifactChecksums;
@@ -17,19 +18,13 @@ export interface TarSummary {
   contentBytes: number;
 }
 
-/**
- * Most memory one artifact's path table may take (paths plus a fixed allowance each). The table grows with the
- * number of files, as the metadata file does; this bound keeps a hostile stream of names from growing it until
- * the heap gives out. About two million files with 60-character paths fit.
- */
-export const TABLE_BUDGET_BYTES = 256 * 1024 * 1024;
-
 export interface TarChecksummerOptions {
   /** The operator's next step when the tar is refused. */
   hint?: string;
   /** Called with each file's key and hash as soon as it is known (for a streaming comparison). */
   onFile?: (key: string, hash: string) => void;
-  budgetBytes?: number;
+  /** Where the table's paths are charged (default: the run's budget, path-budget.ts). */
+  account?: PathAccount;
 }
 
 const DEFAULT_HINT = 'the artifact may have been tampered with; do not restore it';
@@ -41,11 +36,11 @@ const DEFAULT_HINT = 'the artifact may have been tampered with; do not restore i
 export function createTarChecksummer(
   label: string,
   options: TarChecksummerOptions = {},
-): { sink: Writable; summary: Promise<TarSummary>; refusal: () => ArtifactError | undefined } {
+): { sink: Writable; summary: Promise<TarSummary>; refusal: () => ArtifactError | undefined; release: () => void } {
   const hint = options.hint ?? DEFAULT_HINT;
-  const budget = options.budgetBytes ?? TABLE_BUDGET_BYTES;
+  const account = options.account ?? new PathAccount();
   const checksums: ArtifactChecksums = {};
-  const tree = new ArchiveTree();
+  const tree = new ArchiveTree(account);
   let fileCount = 0;
   let contentBytes = 0;
   let current: { key: string; hash: Hash } | undefined;
@@ -57,11 +52,6 @@ export function createTarChecksummer(
   const reader = new TarReader({
     entry(entry) {
       const placed = tree.place(entry);
-      if (tree.heldBytes + fileCount * 64 > budget) {
-        throw new TarFormatError(
-          `the archive lists more paths than bbr-ts holds for one artifact (${fileCount} files, about ${Math.round(budget / 2 ** 20)} MiB of paths)`,
-        );
-      }
       if (placed.kind === 'file') current = { key: placed.key, hash: createHash('sha256') };
       else if (placed.kind === 'link-to-file') record(placed.key, checksums[placed.target]!);
     },
@@ -77,7 +67,14 @@ export function createTarChecksummer(
   });
   let refused: ArtifactError | undefined;
   const refuse = (error: unknown): Error => {
+    // A refused table is dropped: what it charged goes back to the run's budget.
+    account.close();
     if (error instanceof UnsafeEntryError) refused = new ArtifactError(`${label}: ${error.message}`, { hint });
+    else if (error instanceof PathBudgetError) {
+      refused = new ArtifactError(`${label}: ${error.message}, after ${fileCount} files of this artifact`, {
+        hint: 'back up fewer files per job (archive them into fewer files in the backup script), or check the instance for tampering',
+      });
+    }
     else if (error instanceof TarFormatError) refused = new ArtifactError(`${label}: not a tar bbr-ts can restore: ${error.message}`, { hint });
     else return error as Error;
     return refused;
@@ -112,10 +109,11 @@ export function createTarChecksummer(
       }
     },
     destroy(error, callback) {
+      if (error) account.close();
       if (error) settle.reject(error);
       else settle.reject(new ArtifactError(`${label}: reading the tar stopped before its end`, { hint }));
       callback(error);
     },
   });
-  return { sink, summary, refusal: () => refused };
+  return { sink, summary, refusal: () => refused, release: () => account.close() };
 }

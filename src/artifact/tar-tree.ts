@@ -14,6 +14,7 @@
 //   artifact could otherwise plant a setuid-root program on the instance. bbr-ts refuses rather than strips, so
 //   that what verify accepts is exactly what restore writes.
 import { quoteName } from './entry-name.js';
+import { PathAccount } from './path-budget.js';
 import type { TarEntry } from './tar-reader.js';
 
 /** Kernel limit on symlinks followed while resolving one path (Linux MAXSYMLINKS). */
@@ -23,13 +24,20 @@ export type Placed = { kind: 'file'; key: string } | { kind: 'link-to-file'; key
 
 export class UnsafeEntryError extends Error {}
 
+/** The run's memory budget for paths is spent (path-budget.ts). */
+export class PathBudgetError extends Error {}
+
 export class ArchiveTree {
-  /** Files and symlinks by canonical path ('a/b'); a symlink maps to its target text. */
+  /** Files by checksum key ('./a/b': the same string the checksum table holds, so it is stored once). */
   private readonly files = new Set<string>();
+  /** Symlinks and directories by canonical path ('a/b'); a symlink maps to its target text. */
   private readonly symlinks = new Map<string, string>();
   private readonly directories = new Set<string>();
-  /** Approximate bytes held for the paths above (for the caller's memory budget). */
-  heldBytes = 0;
+  readonly account: PathAccount;
+
+  constructor(account: PathAccount = new PathAccount()) {
+    this.account = account;
+  }
 
   /** Records the entry, or throws UnsafeEntryError. For files and hard links, returns the checksum key. */
   place(entry: TarEntry): Placed {
@@ -41,9 +49,10 @@ export class ArchiveTree {
     for (let i = 1; i < parts.length; i++) {
       const prefix = parts.slice(0, i).join('/');
       if (this.symlinks.has(prefix)) throw unsafe(`it lies below the symbolic link ${quoteName(`./${prefix}`)}, which extraction would follow`);
-      if (this.files.has(prefix)) throw unsafe(`it lies below the file ${quoteName(`./${prefix}`)}`);
+      if (this.files.has(`./${prefix}`)) throw unsafe(`it lies below the file ${quoteName(`./${prefix}`)}`);
     }
-    if (this.symlinks.has(path) || this.files.has(path)) throw unsafe('the archive has an earlier entry with the same name');
+    const key = `./${path}`;
+    if (this.symlinks.has(path) || this.files.has(key)) throw unsafe('the archive has an earlier entry with the same name');
     if (entry.type !== 'directory' && this.directories.has(path)) throw unsafe('it would replace a directory of the archive');
     if (entry.type !== 'symlink' && entry.type !== 'link') {
       if (entry.mode & 0o4000) throw unsafe('setuid bit: restore as root would keep it');
@@ -56,29 +65,29 @@ export class ArchiveTree {
         this.hold(this.directories, path);
         return { kind: 'other' };
       case 'file':
-        this.hold(this.files, path);
-        return { kind: 'file', key: `./${path}` };
+        this.hold(this.files, key);
+        return { kind: 'file', key };
       case 'symlink': {
         if (entry.linkname.startsWith('/')) throw unsafe(`symbolic link to ${quoteName(entry.linkname)} outside the artifact`);
         this.checkTarget(path, entry.linkname, unsafe);
+        this.charge(path.length + entry.linkname.length);
         this.symlinks.set(path, entry.linkname);
-        this.heldBytes += path.length + entry.linkname.length + 64;
         return { kind: 'other' };
       }
       case 'link': {
         const outside = () => unsafe(`hard link to ${quoteName(entry.linkname)} outside the artifact`);
         if (entry.linkname.startsWith('/')) throw outside();
         const target = canonical(entry.linkname, outside).join('/');
-        if (this.files.has(target)) {
-          this.hold(this.files, path);
-          return { kind: 'link-to-file', key: `./${path}`, target: `./${target}` };
+        if (this.files.has(`./${target}`)) {
+          this.hold(this.files, key);
+          return { kind: 'link-to-file', key, target: `./${target}` };
         }
         const symlinkTarget = this.symlinks.get(target);
         if (symlinkTarget !== undefined) {
           // A hard link to a symlink is that symlink again, at a new place: its target must be checked from there.
           this.checkTarget(path, symlinkTarget, unsafe);
+          this.charge(path.length + symlinkTarget.length);
           this.symlinks.set(path, symlinkTarget);
-          this.heldBytes += path.length + symlinkTarget.length + 64;
           return { kind: 'other' };
         }
         throw unsafe(`hard link to ${quoteName(entry.linkname)}, which is not an earlier file of the artifact`);
@@ -95,8 +104,14 @@ export class ArchiveTree {
 
   private hold(set: Set<string>, path: string): void {
     if (set.has(path)) return;
+    this.charge(path.length);
     set.add(path);
-    this.heldBytes += path.length + 64;
+  }
+
+  private charge(length: number): void {
+    if (!this.account.hold(length)) {
+      throw new PathBudgetError(`the artifacts list more paths than bbr-ts holds in memory in one run (about ${this.account.limitMiB} MiB of paths)`);
+    }
   }
 
   private checkTarget(path: string, target: string, unsafe: (why: string) => Error): void {

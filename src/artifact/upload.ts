@@ -10,7 +10,7 @@ import { lastLines, succeeded, whyFailed, type RemoteShell } from '../ssh/index.
 import { ChecksumComparison, describeDifferences } from './checksum-compare.js';
 import type { ArtifactChecksums } from './metadata-file.js';
 import { remoteChecksums } from './remote-checksums.js';
-import { TABLE_BUDGET_BYTES } from './tar-checksums.js';
+import { PathAccount } from './path-budget.js';
 
 // `cd` rather than `tar -C`: GNU tar unquotes the argument of -C when extracting, so a job named `a\tb` would
 // be extracted into `a<TAB>b`. The tar was verified before (verify.ts): what it writes is what was checked.
@@ -60,11 +60,15 @@ export async function uploadArtifact(shell: RemoteShell, options: UploadOptions)
       { hint: 'check free space under /var/vcap/store on the instance, then run restore-cleanup and restore again' },
     );
   }
-  const comparison = new ChecksumComparison(TABLE_BUDGET_BYTES);
+  const comparison = new ChecksumComparison(new PathAccount());
   comparison.expectedAll(options.expected);
   let fileCount = 0;
-  await remoteChecksums(shell, options.remoteDir, (key, hash) => (fileCount++, comparison.actual(key, hash)), options.signal);
-  const differences = comparison.differences();
+  let differences;
+  try {
+    await remoteChecksums(shell, options.remoteDir, (key, hash) => (fileCount++, comparison.actual(key, hash)), options.signal);
+  } finally {
+    differences = comparison.differences();
+  }
   if (differences.total > 0) {
     throw new ChecksumMismatchError(
       `backup could not be transferred intact to ${where}: checksums differ: ${describeDifferences(differences, { expected: 'in the backup', actual: 'on the instance' })}`,

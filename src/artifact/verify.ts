@@ -163,7 +163,7 @@ async function verifyOne(dir: string, verdict: ArtifactVerdict, signal: AbortSig
   verdict.tarBytes = opened.info.size;
   const comparison = new ChecksumComparison();
   comparison.expectedAll(verdict.expected);
-  const { sink, summary } = createTarChecksummer(file, { hint: TAMPERED_HINT, onFile: (key, hash) => comparison.actual(key, hash) });
+  const { sink, summary, release } = createTarChecksummer(file, { hint: TAMPERED_HINT, onFile: (key, hash) => comparison.actual(key, hash) });
   try {
     await pipeline(opened.handle.createReadStream(), sink, { signal });
     const local = await summary;
@@ -183,5 +183,8 @@ async function verifyOne(dir: string, verdict: ArtifactVerdict, signal: AbortSig
     const problem = refused instanceof ArtifactError ? refused : error;
     verdict.problem =
       problem instanceof ArtifactError ? problem : new ArtifactError(`${file}: cannot read: ${(problem as Error).message}`, { cause: problem, hint: TAMPERED_HINT });
+  } finally {
+    // Only the verdict is kept; the tar's table goes back to the run's path budget.
+    release();
   }
 }
