@@ -33,9 +33,11 @@ describe('lengthProblem', () => {
 });
 
 describe('quoteName', () => {
-  it('shows every refused character as an escape, never raw', () => {
-    expect(quoteName('ev\x1b[2Jil')).toBe('"ev\\u001b[2Jil"');
-    expect(quoteName('c1\u009b bidi\u202e')).toBe('"c1\\u009b bidi\\u202e"');
-    expect(quoteName('plain "quoted" \\')).toBe('"plain \\"quoted\\" \\\\"');
+  it('shows every refused character as visible text, never raw, as the rest of the output does', () => {
+    expect(quoteName('ev\x1b[2Jil')).toBe(String.raw`"ev\x1b[2Jil"`);
+    expect(quoteName('c1\u009b bidi\u202e')).toBe(String.raw`"c1\x9b bidi\u{202e}"`);
+    expect(quoteName('line\nbreak\r')).toBe(String.raw`"line\nbreak\r"`);
+    expect(quoteName('lone\ud800')).toBe(String.raw`"lone\u{d800}"`);
+    expect(quoteName('plain name')).toBe('"plain name"');
   });
 });

@@ -3,6 +3,7 @@
 // They come from the manifest, the flags, the instances and artifact metadata, so any of them can be hostile.
 // One rule for all, checked before anything is locked or written: a name is one path component, printable,
 // and short enough for the file name it ends up in. Pure; used by every layer, hence here beside errors.ts.
+import { escapeLine } from './report/escape.js';
 
 /** NAME_MAX of Linux file systems (ext4, xfs, tmpfs): longer names fail with ENAMETOOLONG. */
 export const MAX_FILE_NAME_BYTES = 255;
@@ -30,12 +31,13 @@ export function lengthProblem(fileName: string): string | undefined {
 }
 
 /**
- * `"name"` with every character nameProblem refuses written as `\uXXXX`, so an error message can show a hostile
- * name without handing its control characters to the terminal.
+ * `"name"` with every character a terminal would act on shown as visible text (`\x1b`, `\u{202e}`, the same
+ * notation as every other output: report/escape.ts), so an error can show a hostile name as it is without handing
+ * its control characters to whatever prints the message (a JSON log or --summary-json included).
  */
 export function quoteName(name: string): string {
-  const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  return JSON.stringify(name).replace(/[\p{Cc}\p{Cs}\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/gu, escape);
+  const loneSurrogates = /\p{Cs}/gu;
+  return `"${escapeLine(name).replace(loneSurrogates, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`)}"`;
 }
 
 /** A hint for every refusal: what a name may hold, and why the rule exists. */

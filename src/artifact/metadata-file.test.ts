@@ -156,7 +156,7 @@ backup_activity:
     ['instances:\n- name: ../x\n  index: 0\n  artifacts: []', /instances\[0\] name "\.\.\/x" cannot be used: it contains '\/'/],
     ['instances:\n- name: web\n  index: ".."\n  artifacts: []', /instances\[0\] \(web\) index "\.\." cannot be used/],
     ['instances:\n- name: web\n  index: 0\n  artifacts:\n  - name: "j/../../other/secret"', /artifacts\[0\] name "j\/\.\.\/\.\.\/other\/secret" cannot be used/],
-    ['custom_artifacts:\n- name: "c\\e]0;x"', /custom_artifacts\[0\] name "c\\u001b\]0;x" cannot be used: it contains a control character/],
+    ['custom_artifacts:\n- name: "c\\e]0;x"', /custom_artifacts\[0\] name "c\\x1b\]0;x" cannot be used: it contains a control character/],
     [`custom_artifacts:\n- name: c\n  checksums:\n    ./f: ${A}\n    ./f: ${B}`, /the key "\.\/f" appears twice in one mapping/],
   ])('rejects %j', (text, message) => {
     const error = errorOf(text);

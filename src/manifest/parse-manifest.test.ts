@@ -128,7 +128,7 @@ describe('parseManifest', () => {
       `deploy.yml: instance_groups[0] name "a/b" cannot be used: it contains '/'`,
     );
     const escape = errorOf('name: s\ninstance_groups: [{ name: web, instances: 0, jobs: [{ name: "j\\e[31m", release: r }] }]');
-    expect(escape.message).toBe(`deploy.yml: instance group 'web': jobs[0] name "j\\u001b[31m" cannot be used: it contains a control character`);
+    expect(escape.message).toBe(`deploy.yml: instance group 'web': jobs[0] name "j\\x1b[31m" cannot be used: it contains a control character`);
     expect(escape.hint).toMatch(/must fit in 255 bytes/);
   });
 

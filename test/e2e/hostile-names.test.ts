@@ -105,7 +105,7 @@ describe('a job name from an instance that cannot become a file name', () => {
     const result = await runBbrTs(['deployment', ...(await flagsFor()), 'backup', '-a', artifacts]);
 
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('instance evil/0 has a job directory named "ev\\u001b[2Jil", which cannot be used as a job name: it contains a control character');
+    expect(result.stderr).toContain('instance evil/0 has a job directory named "ev\\x1b[2Jil", which cannot be used as a job name: it contains a control character');
     expect(result.stderr + result.stdout).not.toContain('\x1b');
     await expectNothingTouched();
     expect(await readdir(artifacts)).toEqual([]);
