@@ -141,3 +141,14 @@ describe('createTarChecksummer refuses', () => {
     expect((await third.summary).fileCount).toBe(50);
   });
 });
+
+describe('createTarChecksummer on old timestamps', () => {
+  it('reads a file dated before 1970 (GNU tar writes a negative base-256 mtime)', async () => {
+    const dir = path.join(scratch(), 'old');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'old'), 'old\n');
+    await execa('touch', ['-d', '1960-01-01', path.join(dir, 'old')]);
+    const tar = await execa('tar', ['-C', dir, '-c', '.'], { encoding: 'buffer' });
+    expect((await summarize(Buffer.from(tar.stdout))).checksums).toEqual({ './old': sha('old\n') });
+  });
+});

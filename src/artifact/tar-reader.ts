@@ -291,7 +291,9 @@ function entryText(bytes: Buffer, what: string, at: number): string {
 function numeric(block: Buffer, offset: number, length: number, field: string, at: number): number {
   const bad = () => new TarFormatError(`invalid tar header at byte ${at} (the ${field} field is not a number): not a tar, or a damaged one`);
   if (block[offset]! & 0x80) {
-    if (block[offset] !== 0x80) throw bad(); // negative base-256
+    // Negative base-256: GNU tar writes it for times before 1970; never valid for a size or mode.
+    if (block[offset] === 0xff && field === 'mtime') return 0;
+    if (block[offset] !== 0x80) throw bad();
     let value = 0;
     for (let i = offset + 1; i < offset + length; i++) {
       value = value * 256 + block[i]!;
