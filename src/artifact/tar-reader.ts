@@ -75,6 +75,8 @@ export class TarReader {
   private pending: Pending = {};
   private passContent = false;
   private offset = 0;
+  /** Size of the current entry or metadata body, for the padding after it. */
+  private lastSize = 0;
 
   private readonly handlers: TarReaderHandlers;
 
@@ -158,8 +160,6 @@ export class TarReader {
     this.padding = partial === 0 ? 0 : BLOCK - partial;
     this.state = this.padding === 0 ? 'header' : 'padding';
   }
-
-  private lastSize = 0;
 
   private endOfContent(): void {
     this.handlers.entryEnd();
