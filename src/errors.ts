@@ -188,3 +188,14 @@ export function hintOf(error: unknown): string | undefined {
   }
   return hint;
 }
+
+/** The BOSH director (or its UAA) refused a request, answered something unusable, or could not be reached. */
+export class DirectorError extends BbrError {
+  override readonly code = 'BBR_DIRECTOR';
+}
+
+/** The temporary SSH user could not be removed from every instance (BBR exits 16 when its cleanup fails). */
+export class SshUserCleanupError extends BbrError {
+  override readonly code = 'BBR_SSH_USER_CLEANUP';
+  override readonly exitBit = ExitBit.cleanup;
+}

@@ -18,6 +18,22 @@ type Mapping = Record<string, unknown>;
 const MAX_RANGE_SIZE = 65_536;
 
 export function parseManifest(text: string, file: string, options: ManifestOptions): DeploymentManifest {
+  const { name, groups } = parseGroups(text, file, true);
+  const fail = (problem: string, hint?: string): ManifestError =>
+    new ManifestError(`${file}: ${problem}`, { hint });
+  return withTargets(name, file, text, groups, options, fail);
+}
+
+/**
+ * The jobs of each instance group (releases, backup_one_restore_all), without addresses: for a manifest the
+ * BOSH director hands out, whose instances get their addresses from the director instead of static_ips.
+ */
+export function parseManifestJobs(text: string, file: string): Map<string, ManifestJob[]> {
+  const { groups } = parseGroups(text, file, false);
+  return new Map(groups.map((g) => [g.name, g.jobs]));
+}
+
+function parseGroups(text: string, file: string, withAddresses: boolean): { name: string; groups: ParsedGroup[] } {
   const fail = (problem: string, hint?: string): ManifestError =>
     new ManifestError(`${file}: ${problem}`, { hint });
 
@@ -49,7 +65,7 @@ export function parseManifest(text: string, file: string, options: ManifestOptio
     throw fail(`'instance_groups' must be a list, got ${got}; write it as a list of instance groups`);
   }
 
-  const groups = groupsValue.map((value, i) => parseGroup(value, i, fail));
+  const groups = groupsValue.map((value, i) => parseGroup(value, i, fail, withAddresses));
   const firstIndexOf = new Map<string, number>();
   groups.forEach((group, i) => {
     const first = firstIndexOf.get(group.name);
@@ -61,6 +77,10 @@ export function parseManifest(text: string, file: string, options: ManifestOptio
     }
     firstIndexOf.set(group.name, i);
   });
+  return { name, groups };
+}
+
+function withTargets(name: string, file: string, text: string, groups: ParsedGroup[], options: ManifestOptions, fail: Fail): DeploymentManifest {
 
   const instances: InstanceTarget[] = [];
   const ownerOf = new Map<string, string>();
@@ -87,7 +107,7 @@ type Fail = (problem: string, hint?: string) => ManifestError;
 
 type ParsedGroup = ManifestInstanceGroup & { addresses: string[] };
 
-function parseGroup(value: unknown, position: number, fail: Fail): ParsedGroup {
+function parseGroup(value: unknown, position: number, fail: Fail, withAddresses: boolean): ParsedGroup {
   if (!isMapping(value)) {
     const got = describe(value);
     throw fail(`instance_groups[${position}] must be a mapping with name, instances, jobs and networks, got ${got}`);
@@ -132,6 +152,7 @@ function parseGroup(value: unknown, position: number, fail: Fail): ParsedGroup {
     return parsed;
   });
 
+  if (!withAddresses) return { name, instances, jobs, addresses: [] };
   const addresses = collectAddresses(value['networks'], path, at);
   if (addresses.length < instances) {
     const have = addresses.length === 0 ? 'no' : `only ${addresses.length}`;

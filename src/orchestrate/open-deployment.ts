@@ -137,7 +137,7 @@ async function deployJobs(
       scripts: job.scripts,
       metadata,
       backupOneRestoreAll: inManifest?.backupOneRestoreAll === true,
-      bootstrap: target.index === 0,
+      bootstrap: target.bootstrap ?? target.index === 0,
       shell,
     });
   }

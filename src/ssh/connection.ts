@@ -6,7 +6,8 @@ import ssh2 from 'ssh2';
 import type { ConnectConfig } from 'ssh2';
 import { ConnectionError, HostKeyError } from '../errors.js';
 import type { SshCredentials } from './credentials.js';
-import { checkHostKey } from './host-key-check.js';
+import { parsePublicKeyLine } from './credentials.js';
+import { checkHostKey, checkPinnedHostKey } from './host-key-check.js';
 import { hostKeyAlgorithmsFor } from './known-hosts.js';
 import type { CommandLimits, ExecOptions, ExecResult, RemoteShell } from './remote-shell.js';
 import { runChannel, type ChannelExit, type ChannelOptions, type OpenedChannel } from './run-channel.js';
@@ -28,6 +29,13 @@ export interface ConnectOptions {
   /** Bounds for commands that do not bring their own (DEFAULT_COMMAND_LIMITS when left out). */
   limits?: CommandLimits;
   signal?: AbortSignal;
+  /** Dials the instance through a gateway (a jumpbox) instead of directly; see gateway.ts. */
+  gateway?: Gateway;
+}
+
+/** Opens a byte stream to host:port on behalf of a connection (an SSH direct-tcpip channel through a jumpbox). */
+export interface Gateway {
+  dial(host: string, port: number, signal?: AbortSignal): Promise<NodeJS.ReadWriteStream>;
 }
 
 /**
@@ -79,7 +87,12 @@ function isAuthFailure(error: unknown): boolean {
   return error instanceof Error && /authentication methods failed/i.test(error.message);
 }
 
-function connectOnce(options: ConnectOptions): Promise<RemoteShell> {
+async function connectOnce(options: ConnectOptions): Promise<RemoteShell> {
+  const sock = options.gateway ? await options.gateway.dial(options.host, options.port, options.signal) : undefined;
+  return connectOver(options, sock);
+}
+
+function connectOver(options: ConnectOptions, sock: NodeJS.ReadWriteStream | undefined): Promise<RemoteShell> {
   const { credentials, host, port } = options;
   return new Promise((resolve, reject) => {
     const client = new Client();
@@ -94,7 +107,20 @@ function connectOnce(options: ConnectOptions): Promise<RemoteShell> {
       keepaliveCountMax: options.keepaliveCountMax ?? 3,
       algorithms: { cipher: CIPHERS as never },
     };
-    if (credentials.knownHosts) {
+    if (sock) config.sock = sock as never;
+    if (credentials.pinnedHostKey !== undefined) {
+      const pinned = parsePublicKeyLine(credentials.pinnedHostKey);
+      if (!pinned) {
+        reject(new HostKeyError(`the host key reported for ${options.instance} is not a public key`, { hint: 'check the instance with `bosh -d DEPLOYMENT instances`; its agent may be broken' }));
+        return;
+      }
+      // Offer only the pinned key's type, so the server cannot pick another key we have no record of.
+      config.algorithms = { ...config.algorithms, serverHostKey: hostKeyAlgorithmsFor([pinned.type]) as never };
+      config.hostVerifier = (key: Buffer) => {
+        hostKeyProblem = checkPinnedHostKey(key, pinned, options);
+        return hostKeyProblem === undefined;
+      };
+    } else if (credentials.knownHosts) {
       const known = credentials.knownHosts.keysFor(host, port);
       const trusted = known.filter((k) => !k.revoked);
       // Offer only the key types we have on record, so the server cannot pick one we cannot check.
