@@ -21,14 +21,29 @@ const TIME = '/usr/bin/time';
 
 /** Fleet folders in use, so an interrupted bench still stops every sshd it started (see stopFleetsOnSignal). */
 export const activeFleetDirs = new Set();
+/** Scratch folders in use (gigabytes of instance data), removed by an interrupted bench too. */
+const activeWorkDirs = new Set();
+
+let interrupted = false;
+
+/** Throws once the bench was interrupted, so that no figure starts new fleets or links while it is cleaned up. */
+export function assertNotInterrupted() {
+  if (interrupted) throw new Error('interrupted');
+}
 
 export function stopFleetsOnSignal() {
   for (const signal of ['SIGINT', 'SIGTERM']) {
     process.once(signal, async () => {
+      // From here on the figure being measured fails (its sshd and links go away); its errors must not end the
+      // process before everything is removed, and its own cleanup leaves the removal to this handler.
+      interrupted = true;
+      process.on('uncaughtException', () => undefined);
+      process.on('unhandledRejection', () => undefined);
       console.error(`\n${signal}: stopping ${activeFleetDirs.size} fleet(s)...`);
       await Promise.allSettled([...activeFleetDirs].map((dir) => stopFleet(dir)));
       // Namespaces go after their sshds: an emulated link is removed once nothing runs behind it.
       await Promise.allSettled([...activeLinks.values()].map((dispose) => dispose()));
+      await Promise.allSettled([...activeWorkDirs].map((dir) => rm(dir, { recursive: true, force: true })));
       process.exit(130);
     });
   }
@@ -145,7 +160,9 @@ export const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
  * (address -> network namespace) puts instances behind an emulated link (net.mjs).
  */
 export async function withBenchFleet({ name, group, job, addresses, netns }, body) {
+  assertNotInterrupted();
   const work = await mkdtemp(path.join(os.tmpdir(), `bbr-ts-${name}-`));
+  activeWorkDirs.add(work);
   const fleetDir = path.join(work, 'fleet');
   let fleet;
   try {
@@ -155,9 +172,13 @@ export async function withBenchFleet({ name, group, job, addresses, netns }, bod
     fleet = await startFleet({ manifestPath: manifest, rootDir: fleetDir, jobsDir: BENCH_JOBS, seed: false, netns });
     return await body({ fleet, manifest, work, fleetStartMs: Date.now() - started });
   } finally {
-    await (fleet ? fleet.stop() : stopFleet(fleetDir).catch(() => undefined));
-    activeFleetDirs.delete(fleetDir);
-    await rm(work, { recursive: true, force: true });
+    // Once interrupted, the signal handler stops and removes everything.
+    if (!interrupted) {
+      await (fleet ? fleet.stop() : stopFleet(fleetDir).catch(() => undefined));
+      activeFleetDirs.delete(fleetDir);
+      await rm(work, { recursive: true, force: true });
+      activeWorkDirs.delete(work);
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { fastest, fleetFlags, GiB, machineBusyMs, runBbrTs, sshArgs, timed, withBenchFleet, writeBulkFiles } from './lib.mjs';
+import { assertNotInterrupted, fastest, fleetFlags, GiB, machineBusyMs, runBbrTs, sshArgs, timed, withBenchFleet, writeBulkFiles } from './lib.mjs';
 import { createShapedLink, linkSentBytes } from './net.mjs';
 
 const STORE = '/var/vcap/store/bulk';
@@ -21,6 +21,7 @@ export const payloadBytesPerSecond = (rateBits) => (rateBits / 8) * (1448 / 1514
  * body({ fleet, manifest, work, link }); always stops the fleet, then removes the link.
  */
 export async function withLinkFleet({ name, k, rateBits, instances }, body) {
+  assertNotInterrupted();
   const link = await createShapedLink({ name, k, rateBits, instances });
   try {
     const netns = Object.fromEntries(link.addresses.map((a) => [a, link.netnsName]));

@@ -79,7 +79,15 @@ export class VerificationError extends BbrError {
 
 /** The operator interrupted the run (SIGINT/SIGTERM). */
 export class CancelledError extends BbrError {
-  override readonly code = 'BBR_CANCELLED';
+  override readonly code: string = 'BBR_CANCELLED';
+}
+
+/**
+ * An error no code path handled (a bug) stopped the run. main.ts's last-resort guard aborts the run with it, as an
+ * interrupt would: running scripts are cancelled, locked jobs unlocked, nothing is kept as a good backup.
+ */
+export class InternalError extends CancelledError {
+  override readonly code = 'BBR_INTERNAL';
 }
 
 export interface ScriptFailure {
@@ -179,4 +187,15 @@ export function hintOf(error: unknown): string | undefined {
     current = current.cause;
   }
   return hint;
+}
+
+/** The BOSH director (or its UAA) refused a request, answered something unusable, or could not be reached. */
+export class DirectorError extends BbrError {
+  override readonly code = 'BBR_DIRECTOR';
+}
+
+/** The temporary SSH user could not be removed from every instance (BBR exits 16 when its cleanup fails). */
+export class SshUserCleanupError extends BbrError {
+  override readonly code = 'BBR_SSH_USER_CLEANUP';
+  override readonly exitBit = ExitBit.cleanup;
 }

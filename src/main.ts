@@ -4,7 +4,8 @@ import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createInterface, type Interface as ReadlineInterface } from 'node:readline';
 import { runCli } from './cli/parser.js';
-import { CancelledError } from './errors.js';
+import { CancelledError, InternalError } from './errors.js';
+import type { RunEvent } from './report/events.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -15,11 +16,17 @@ const force = new AbortController();
 setMaxListeners(0, interrupt.signal, force.signal);
 let interrupts = 0;
 let prompt: ReadlineInterface | undefined;
+// Once a lock or unlock phase has started, jobs may be locked and an interrupt has something to protect. Before
+// that (artifact verify, restore's offline checks, connecting), there is nothing to unlock and no reason to say so.
+let locking = false;
+const watchLocking = (event: RunEvent): void => {
+  if (event.type === 'phase-started' && (event.phase === 'lock' || event.phase === 'unlock')) locking = true;
+};
 
 function forceStop(why: string): void {
   if (force.signal.aborted) return;
   force.abort(new CancelledError(why));
-  process.stderr.write('\nAbandoning unlock and cleanup. Jobs may stay LOCKED: run the cleanup command printed below once this exits.\n');
+  if (locking) process.stderr.write('\nAbandoning unlock and cleanup. Jobs may stay LOCKED: run the cleanup command printed below once this exits.\n');
 }
 
 // First signal: stop starting work, cancel running scripts, then unlock (vitest's graceful-then-forced pattern;
@@ -27,6 +34,16 @@ function forceStop(why: string): void {
 // terminal a third signal confirms. The unlock keeps running meanwhile.
 function onSignal(signal: NodeJS.Signals): void {
   interrupts++;
+  if (!locking) {
+    // No lock or unlock phase has started: the first signal stops the run, a second one stops waiting for it.
+    if (interrupts === 1) {
+      interrupt.abort(new CancelledError(`received ${signal}`));
+      process.stderr.write(`\n${signal} received: stopping.\n`);
+    } else {
+      forceStop(`received ${signal} ${interrupts} times`);
+    }
+    return;
+  }
   if (interrupts === 1) {
     interrupt.abort(new CancelledError(`received ${signal}`));
     process.stderr.write(`\n${signal} received: stopping. Running scripts are being cancelled, then locked jobs are unlocked. Press Ctrl-C again to abandon unlocking.\n`);
@@ -55,6 +72,23 @@ function onSignal(signal: NodeJS.Signals): void {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
+// Last resort: an error that no code path handled (a stream 'error' event without a listener, a throw in a
+// callback) is a bug, but dying of it mid-run would leave jobs locked and /var/vcap/store/bbr-backup behind on
+// every instance. Stop the run as an interrupt would instead: running scripts are cancelled, locked jobs are
+// unlocked, remote artifacts removed, nothing is kept as a good backup, and the exit status says it failed.
+let internalErrors = 0;
+function onInternalError(error: unknown): void {
+  internalErrors++;
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(
+    `\ninternal error: ${message.replace(/[\p{Cc}]/gu, ' ')} (this is a bug in bbr-ts; rerun with --debug and report it).` +
+      (locking ? ' Stopping: running scripts are cancelled, then locked jobs are unlocked.\n' : ' Stopping.\n'),
+  );
+  if (!interrupt.signal.aborted) interrupt.abort(new InternalError(message));
+}
+process.on('uncaughtException', onInternalError);
+process.on('unhandledRejection', onInternalError);
+
 const exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
@@ -64,7 +98,9 @@ const exitCode = await runCli(process.argv.slice(2), {
   stdoutIsTTY: process.stdout.isTTY === true,
   // https://no-color.org: any non-empty NO_COLOR turns colour off.
   color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  events: watchLocking,
 });
 // A pending confirmation prompt must not keep the process alive once the run is over.
 prompt?.close();
-process.exitCode = exitCode;
+// A run stopped by an internal error never exits 0, even if every phase it reached succeeded.
+process.exitCode = internalErrors > 0 ? exitCode | 1 : exitCode;

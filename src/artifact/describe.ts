@@ -1,11 +1,10 @@
 // What a backup directory holds, read from its metadata and file sizes only (cheap: no tar is read).
 // `artifact show` renders it; `artifact verify` is the one that proves the contents.
 import path from 'node:path';
-import { ArtifactError } from '../errors.js';
 import type { StoredBackup } from '../orchestrate/artifact-store.js';
 import { localBackup } from './local-store.js';
 import { parseBackupMetadata, type BackupMetadata } from './metadata-file.js';
-import { expectedArtifacts } from './verify.js';
+import { expectedArtifacts, findFileNameProblems } from './verify.js';
 
 export interface ArtifactDescription {
   directory: string;
@@ -13,7 +12,8 @@ export interface ArtifactDescription {
   deployment?: string;
   metadata: BackupMetadata;
   hasManifest: boolean;
-  artifacts: { file: string; label: string; fileCount: number; tarBytes?: number }[];
+  /** `custom`: listed under custom_artifacts (backup_one_restore_all), not under an instance. */
+  artifacts: { file: string; label: string; custom: boolean; fileCount: number; tarBytes?: number }[];
 }
 
 const DIRECTORY_NAME = /^(.+)_\d{8}T\d{6}Z$/;
@@ -23,25 +23,22 @@ export async function describeArtifactDirectory(directory: string): Promise<Arti
 }
 
 export async function describeBackup(stored: StoredBackup): Promise<ArtifactDescription> {
+  const dir = stored.location;
   const metadataFile = stored.describe('metadata');
-  let text: string;
-  try {
-    text = await stored.readMetadata();
-  } catch (error) {
-    throw new ArtifactError(`cannot read ${metadataFile}: ${(error as Error).message}`, {
-      cause: error,
-      hint: 'pass a <deployment>_<timestamp> directory written by a backup',
-    });
-  }
+  const text = await stored.readMetadata('pass a <deployment>_<timestamp> directory written by a backup');
   const metadata = parseBackupMetadata(text, metadataFile);
+  const expected = expectedArtifacts(metadata);
+  const [unusable] = findFileNameProblems(expected);
+  if (unusable) throw unusable;
   const artifacts = await Promise.all(
-    expectedArtifacts(metadata).map(async (a) => ({
+    expected.map(async (a) => ({
       file: a.file,
       label: a.label,
+      custom: a.instance === undefined,
       fileCount: Object.keys(a.expected).length,
       tarBytes: await stored.size(a.file),
     })),
   );
-  const hasManifest = (await stored.size('manifest.yml')) !== undefined;
-  return { directory: stored.location, deployment: DIRECTORY_NAME.exec(path.basename(stored.location))?.[1], metadata, hasManifest, artifacts };
+  const hasManifest = await stored.hasFile('manifest.yml');
+  return { directory: dir, deployment: DIRECTORY_NAME.exec(path.basename(dir))?.[1], metadata, hasManifest, artifacts };
 }

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,7 +24,17 @@ describe('createFileSink', () => {
     await expect(pipeline(Readable.from([Buffer.alloc(1024)]), createFileSink('/dev/full'))).rejects.toMatchObject({ code: 'ENOSPC' });
   });
 
-  it('fails when the file cannot be created', async () => {
-    await expect(pipeline(Readable.from([Buffer.alloc(1)]), createFileSink(path.join(scratch(), 'missing', 'x')))).rejects.toMatchObject({ code: 'ENOENT' });
+  it('throws at once when the file cannot be created', () => {
+    expect(() => createFileSink(path.join(scratch(), 'missing', 'x'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+
+  it('refuses an existing file or a symbolic link in its place when exclusive', async () => {
+    const file = path.join(scratch(), 'taken.tar');
+    await writeFile(file, 'first writer');
+    expect(() => createFileSink(file, { exclusive: true })).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+    const link = path.join(scratch(), 'link.tar');
+    await symlink(path.join(scratch(), 'elsewhere'), link);
+    expect(() => createFileSink(link, { exclusive: true })).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+    expect(await readFile(file, 'utf8')).toBe('first writer');
   });
 });

@@ -9,14 +9,30 @@
 // writing each 32 KiB chunk on its own was in between). A write into the page cache takes microseconds; when
 // the kernel throttles a writer because the disk is behind, the event loop waits with it, which is the
 // backpressure the drain needs anyway.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
 
 // Fits with room to spare in a core's L2 cache, so the kernel copies from cache, not from memory.
 const BLOCK_BYTES = 256 * 1024;
 
-export function createFileSink(file: string, mode = 0o600): Writable {
-  let fd: number | undefined;
+export interface FileSinkOptions {
+  mode?: number;
+  /**
+   * Refuse a file that already exists, and a symbolic link in its place (O_EXCL | O_NOFOLLOW): an artifact is
+   * written once into a fresh directory, so anything already there means two writers or tampering.
+   */
+  exclusive?: boolean;
+  /** Called with an error of this file's own writes (not with errors the stream is destroyed with by others). */
+  onWriteError?: (error: Error) => void;
+}
+
+/**
+ * Opens `file` at once, so a failure to create it (ENAMETOOLONG, EISDIR, EACCES, EEXIST...) throws here, before
+ * any byte is asked for, rather than surfacing later as an 'error' event nobody may be listening to yet.
+ */
+export function createFileSink(file: string, options: FileSinkOptions = {}): Writable {
+  const flags = constants.O_WRONLY | constants.O_CREAT | (options.exclusive ? constants.O_EXCL | constants.O_NOFOLLOW : constants.O_TRUNC);
+  let fd: number | undefined = openSync(file, flags, options.mode ?? 0o600);
   const block = Buffer.allocUnsafeSlow(BLOCK_BYTES);
   let used = 0;
   const writeAll = (bytes: Buffer) => {
@@ -35,14 +51,6 @@ export function createFileSink(file: string, mode = 0o600): Writable {
   };
   return new Writable({
     highWaterMark: 1024 * 1024,
-    construct(callback) {
-      try {
-        fd = openSync(file, 'w', mode);
-        callback();
-      } catch (error) {
-        callback(error as Error);
-      }
-    },
     write(chunk: Buffer, _encoding, callback) {
       try {
         for (let offset = 0; offset < chunk.length; ) {
@@ -53,6 +61,7 @@ export function createFileSink(file: string, mode = 0o600): Writable {
         }
         callback();
       } catch (error) {
+        options.onWriteError?.(error as Error);
         callback(error as Error);
       }
     },
@@ -62,6 +71,7 @@ export function createFileSink(file: string, mode = 0o600): Writable {
         close();
         callback();
       } catch (error) {
+        options.onWriteError?.(error as Error);
         callback(error as Error);
       }
     },

@@ -41,18 +41,31 @@ export async function createArtifactDirectory(artifactPath: string, name: string
       throw new ArtifactError(`artifact directory ${taken} already exists`, { hint: 'wait a second and run again, or move the old directory away' });
     }
   }
-  await mkdir(workPath, { mode: 0o700 });
+  await local(`cannot create the artifact directory ${workPath}`, () => mkdir(workPath, { mode: 0o700 }));
   const filePath = (file: string) => path.join(workPath, file);
   return {
     workPath,
     finalPath,
     filePath,
-    writeMetadata: (metadata) => writeFile(filePath('metadata'), serializeBackupMetadata(metadata), { mode: 0o600 }),
-    writeManifest: (text) => writeFile(filePath('manifest.yml'), text, { mode: 0o600 }),
+    writeMetadata: (metadata) =>
+      local(`cannot write the metadata file in ${workPath}`, () => writeFile(filePath('metadata'), serializeBackupMetadata(metadata), { mode: 0o600 })),
+    writeManifest: (text) => local(`cannot write manifest.yml in ${workPath}`, () => writeFile(filePath('manifest.yml'), text, { mode: 0o600 })),
     async finish(succeeded) {
       const target = succeeded ? finalPath : finalPath + FAILED_SUFFIX;
-      await rename(workPath, target);
+      await local(`cannot rename ${workPath} to ${target}`, () => rename(workPath, target));
       return target;
     },
   };
+}
+
+/** Runs one local file-system step; a failure becomes an ArtifactError that says which step and what to do. */
+async function local<T>(what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw new ArtifactError(`${what}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check free space and permissions in the artifact path (--artifact-path), then back up again',
+    });
+  }
 }

@@ -1,12 +1,13 @@
 // The artifact store on a local (or mounted) folder: the layout BBR writes. A backup is written under a
 // '.partial' name and renamed into place when complete, or to '.failed' (local-directory.ts).
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors.js';
 import { parseBackupName, type ArtifactStore, type ListedBackup, type NewBackup, type StoredBackup } from '../orchestrate/artifact-store.js';
 import { createFileSink } from './file-sink.js';
 import { createArtifactDirectory, FAILED_SUFFIX, PARTIAL_SUFFIX } from './local-directory.js';
+import { MAX_METADATA_BYTES, openRegularFile, readRegularFile } from './read-input-file.js';
 
 export function localStore(artifactPath: string): ArtifactStore {
   const parent = path.resolve(artifactPath);
@@ -22,7 +23,8 @@ export function localStore(artifactPath: string): ArtifactStore {
           return directory.workPath;
         },
         describe: (file) => directory.filePath(file),
-        createArtifact: (file) => createFileSink(directory.filePath(file)),
+        // Exclusive: two jobs writing one file name would otherwise overwrite each other.
+        createArtifact: (file, onWriteError) => createFileSink(directory.filePath(file), { exclusive: true, onWriteError }),
         writeMetadata: (metadata) => directory.writeMetadata(metadata),
         writeManifest: (text) => directory.writeManifest(text),
         finish: (succeeded) => directory.finish(succeeded),
@@ -54,10 +56,13 @@ export function localBackup(directory: string): StoredBackup {
       }
       return undefined;
     },
-    readMetadata: () => readFile(file('metadata'), 'utf8'),
-    async size(name) {
-      const info = await stat(file(name)).catch(() => undefined);
-      return info?.isFile() ? info.size : undefined;
+    readMetadata: (hint) => readRegularFile(file('metadata'), { maxBytes: MAX_METADATA_BYTES, hint }),
+    size: async (name) => (await stat(file(name)).catch(() => undefined))?.size,
+    hasFile: async (name) => (await stat(file(name)).catch(() => undefined))?.isFile() ?? false,
+    async openChecked(name, hint) {
+      // A FIFO or device in place of a tar is refused, not read (which would block or never end).
+      const opened = await openRegularFile(file(name), hint);
+      return { size: opened.info.size, stream: opened.handle.createReadStream() };
     },
     open: (name) => createReadStream(file(name)),
     listTars: async () => (await readdir(dir)).filter((name) => name.endsWith('.tar')),
@@ -81,10 +86,10 @@ async function listLocal(parent: string): Promise<ListedBackup[]> {
     const dir = path.join(parent, entry.name);
     let bytes = 0;
     let hasMetadata = false;
-    for (const file of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (!file.isFile()) continue;
-      if (file.name === 'metadata') hasMetadata = true;
-      bytes += (await stat(path.join(dir, file.name)).catch(() => undefined))?.size ?? 0;
+    for (const child of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (!child.isFile()) continue;
+      if (child.name === 'metadata') hasMetadata = true;
+      bytes += (await stat(path.join(dir, child.name)).catch(() => undefined))?.size ?? 0;
     }
     listed.push({ name, location: dir, deployment: parsed.deployment, time: parsed.time, bytes, status: status ?? (hasMetadata ? 'complete' : 'incomplete') });
   }

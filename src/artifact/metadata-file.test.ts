@@ -153,6 +153,11 @@ backup_activity:
     ['backup_activity: yesterday', /backup_activity must be a mapping/],
     ['backup_activity:\n  start_time: 2024-05-01T10:00:01Z', /backup_activity\.start_time "2024-05-01T10:00:01Z" is not a time/],
     ['backup_activity:\n  start_time: 2024/02/30 10:00:01 UTC', /backup_activity\.start_time/],
+    ['instances:\n- name: ../x\n  index: 0\n  artifacts: []', /instances\[0\] name "\.\.\/x" cannot be used: it contains '\/'/],
+    ['instances:\n- name: web\n  index: ".."\n  artifacts: []', /instances\[0\] \(web\) index "\.\." cannot be used/],
+    ['instances:\n- name: web\n  index: 0\n  artifacts:\n  - name: "j/../../other/secret"', /artifacts\[0\] name "j\/\.\.\/\.\.\/other\/secret" cannot be used/],
+    ['custom_artifacts:\n- name: "c\\e]0;x"', /custom_artifacts\[0\] name "c\\x1b\]0;x" cannot be used: it contains a control character/],
+    [`custom_artifacts:\n- name: c\n  checksums:\n    ./f: ${A}\n    ./f: ${B}`, /the key "\.\/f" appears twice in one mapping/],
   ])('rejects %j', (text, message) => {
     const error = errorOf(text);
     expect(error.message).toMatch(message);
@@ -194,5 +199,15 @@ describe('BBR times', () => {
   it('round-trips whole seconds', () => {
     const date = new Date('2031-12-31T23:59:59Z');
     expect(parseBbrTime(formatBbrTime(date))).toEqual(date);
+  });
+});
+
+describe('parseBackupMetadata with a repeated key', () => {
+  // yaml's own pairwise check is off (minutes for 60,000 files; test/e2e/tar-trust-backup.test.ts reads such a
+  // backup); the Set-based one must still refuse what Go's yaml.v2 refuses.
+  it('refuses a path listed twice in one checksums map', () => {
+    const digest = 'e'.repeat(64);
+    const text = `instances:\n- name: db\n  index: "0"\n  artifacts:\n  - name: db\n    checksums:\n      ./a: ${digest}\n      ./b: ${digest}\n      ./a: ${digest}\n`;
+    expect(() => parseBackupMetadata(text, 'metadata')).toThrow(/metadata: invalid YAML: the key "\.\/a" appears twice in one mapping/);
   });
 });

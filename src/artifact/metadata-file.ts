@@ -1,7 +1,8 @@
 // Reads and writes the `metadata` file of a backup directory, byte-compatible with BBR (backup/metadata.go,
 // contract §4.2) so that Go bbr and bbr-ts can restore each other's backups.
-import { parseDocument, stringify } from 'yaml';
+import { isMap, isScalar, parseDocument, stringify, visit } from 'yaml';
 import { ArtifactError } from '../errors.js';
+import { nameProblem, quoteName } from '../names.js';
 
 /** `./relative/path` → sha256 hex of that file inside the artifact tar. */
 export interface ArtifactChecksums {
@@ -60,17 +61,32 @@ export function parseBackupMetadata(text: string, file: string): BackupMetadata 
 
   // The failsafe schema reads every scalar as a string, so `index: 0` is "0" and a hex digest that happens to
   // look like a number cannot be turned into one.
-  const doc = parseDocument(text, { schema: 'failsafe' });
+  // yaml's own duplicate-key check compares every pair of keys: minutes for an artifact of 60,000 files. The
+  // same check is done below with a Set.
+  const doc = parseDocument(text, { schema: 'failsafe', uniqueKeys: false });
   const [yamlError] = doc.errors;
   if (yamlError) throw fail(`invalid YAML: ${yamlError.message.split('\n')[0]?.replace(/:$/, '')}`, yamlError);
+  let duplicate: string | undefined;
+  visit(doc, {
+    Map(_key, map) {
+      if (!isMap(map)) return;
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : JSON.stringify(pair.key);
+        if (seen.has(key)) duplicate ??= key;
+        seen.add(key);
+      }
+    },
+  });
+  if (duplicate !== undefined) throw fail(`invalid YAML: the key ${JSON.stringify(duplicate.slice(0, 200))} appears twice in one mapping`);
   const root: unknown = doc.toJS();
   if (!isMapping(root)) throw fail('expected a mapping with instances and backup_activity at the top level');
 
   const instances = listAt(root, 'instances', 'instances', fail).map((value, i): InstanceArtifacts => {
     const where = `instances[${i}]`;
     if (!isMapping(value)) throw fail(`${where} must be a mapping with name, index and artifacts`);
-    const name = requireString(value, 'name', where, fail);
-    const index = requireString(value, 'index', `${where} (${name})`, fail);
+    const name = requireName(value, 'name', where, fail);
+    const index = requireName(value, 'index', `${where} (${name})`, fail);
     const label = `${where} (${name}/${index})`;
     const artifacts = listAt(value, 'artifacts', `${label}.artifacts`, fail).map((artifact, j) =>
       parseArtifact(artifact, `${label}.artifacts[${j}]`, fail),
@@ -107,7 +123,7 @@ type Fail = (problem: string, cause?: unknown) => ArtifactError;
 
 function parseArtifact(value: unknown, where: string, fail: Fail): { name: string; checksums: ArtifactChecksums } {
   if (!isMapping(value)) throw fail(`${where} must be a mapping with name and checksums`);
-  const name = requireString(value, 'name', where, fail);
+  const name = requireName(value, 'name', where, fail);
   const raw = value['checksums'];
   // yaml.v2 writes an empty map as `{}`; an empty value (`checksums:`) means the same.
   if (raw !== undefined && raw !== '' && !isMapping(raw)) {
@@ -116,10 +132,10 @@ function parseArtifact(value: unknown, where: string, fail: Fail): { name: strin
   const checksums: ArtifactChecksums = {};
   for (const [path, digest] of Object.entries(isMapping(raw) ? raw : {})) {
     if (!path.startsWith('./')) {
-      throw fail(`${where} (${name}): checksum key ${JSON.stringify(path)} must be a path starting with './'`);
+      throw fail(`${where} (${name}): checksum key ${quoteName(path)} must be a path starting with './'`);
     }
     if (typeof digest !== 'string' || !SHA256_HEX.test(digest)) {
-      throw fail(`${where} (${name}): checksum of ${JSON.stringify(path)} is not a 64-digit sha256 hex string`);
+      throw fail(`${where} (${name}): checksum of ${quoteName(path)} is not a 64-digit sha256 hex string`);
     }
     checksums[path] = digest.toLowerCase();
   }
@@ -136,6 +152,18 @@ function listAt(parent: Record<string, unknown>, key: string, where: string, fai
 function requireString(parent: Record<string, unknown>, key: string, where: string, fail: Fail): string {
   const value = parent[key];
   if (typeof value !== 'string' || value.trim() === '') throw fail(`${where} has no '${key}'`);
+  return value;
+}
+
+/**
+ * A string that becomes part of a file name in the backup directory (`<name>-<index>-<artifact>.tar`). The
+ * directory may come from anywhere: a name like `j/../../other/secret` would make verify and restore read a
+ * file outside it.
+ */
+function requireName(parent: Record<string, unknown>, key: string, where: string, fail: Fail): string {
+  const value = requireString(parent, key, where, fail);
+  const refused = nameProblem(value);
+  if (refused) throw fail(`${where} ${key} ${quoteName(value)} cannot be used: ${refused}`);
   return value;
 }
 

@@ -26,7 +26,8 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ArtifactError, UsageError, type BbrError } from '../errors.js';
+import { ArtifactError, UsageError } from '../errors.js';
+import { MAX_METADATA_BYTES } from './read-input-file.js';
 import { parseBackupName, type ArtifactStore, type ListedBackup, type NewBackup, type StoredBackup } from '../orchestrate/artifact-store.js';
 import { serializeBackupMetadata, type BackupMetadata } from './metadata-file.js';
 
@@ -45,8 +46,6 @@ export const FAILED_MARKER = '.bbr-ts-failed';
 const MAX_ATTEMPTS = 5;
 /** How long a failed run keeps trying to remove what it wrote when S3 is unreachable. */
 const DISCARD_PATIENCE_MS = 60_000;
-/** A metadata file is small; a huge one is hostile. */
-const MAX_METADATA_BYTES = 16 * MiB;
 
 export interface S3Settings {
   /** --s3-endpoint; otherwise AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL or AWS itself (read by the SDK). */
@@ -325,8 +324,12 @@ export function s3Store(location: string, settings: S3Settings): ArtifactStore {
     return {
       location: url(dir),
       describe: (file) => url(`${dir}/${file}`),
-      createArtifact(file) {
-        const writable = uploadWritable(client, bucket, `${dir}/${file}`, partSizeMiB * MiB, (error) => fail('uploading', `${dir}/${file}`, error));
+      createArtifact(file, onWriteError) {
+        const writable = uploadWritable(client, bucket, `${dir}/${file}`, partSizeMiB * MiB, (error) => {
+          const failure = fail('uploading', `${dir}/${file}`, error);
+          onWriteError?.(failure);
+          return failure;
+        });
         uploads.add(writable.settled);
         return writable.stream;
       },
@@ -385,18 +388,43 @@ export function s3Store(location: string, settings: S3Settings): ArtifactStore {
         }
         return undefined;
       },
-      async readMetadata() {
+      async readMetadata(hint) {
         const key = keyOf('metadata');
         const size = (await files()).get('metadata');
-        if (size !== undefined && size > MAX_METADATA_BYTES) throw new Error(`it is ${size} bytes long, more than a metadata file can be`);
+        const tooLarge = () => new ArtifactError(`${url(key)} is larger than ${MAX_METADATA_BYTES} bytes, more than any backup needs`, { hint });
+        if (size !== undefined && size > MAX_METADATA_BYTES) throw tooLarge();
+        let got;
         try {
-          const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-          return (await got.Body?.transformToString('utf8')) ?? '';
+          got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         } catch (error) {
-          throw new Error(describeS3Error(error), { cause: error });
+          throw new ArtifactError(`cannot read ${url(key)}: ${describeS3Error(error)}`, { cause: error, hint });
         }
+        // Read with a cap: the listing's size is not a promise about what the GET sends.
+        const chunks: Buffer[] = [];
+        let length = 0;
+        try {
+          for await (const chunk of got.Body as Readable) {
+            length += (chunk as Buffer).length;
+            if (length > MAX_METADATA_BYTES) throw tooLarge();
+            chunks.push(chunk as Buffer);
+          }
+        } catch (error) {
+          (got.Body as Readable).destroy();
+          throw error instanceof ArtifactError ? error : new ArtifactError(`cannot read ${url(key)}: ${describeS3Error(error)}`, { cause: error, hint });
+        }
+        return Buffer.concat(chunks).toString('utf8');
       },
       size: async (file) => (await files()).get(file),
+      hasFile: async (file) => (await files()).has(file),
+      async openChecked(file, hint, signal) {
+        const key = keyOf(file);
+        try {
+          const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+          return { size: got.ContentLength ?? 0, stream: got.Body as Readable };
+        } catch (error) {
+          throw new ArtifactError(`cannot read ${url(key)}: ${describeS3Error(error)}`, { cause: error, hint });
+        }
+      },
       open(file, signal) {
         const key = keyOf(file);
         return Readable.from(

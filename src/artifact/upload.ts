@@ -4,11 +4,18 @@
 import { createReadStream } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { asRoot } from '../contract/as-root.js';
+import { groupCommand } from '../contract/process-group.js';
 import { ArtifactError, ChecksumMismatchError, ConnectionError } from '../errors.js';
-import { lastLines, type RemoteShell } from '../ssh/index.js';
+import { lastLines, succeeded, whyFailed, type RemoteShell } from '../ssh/index.js';
+import { ChecksumComparison, describeDifferences } from './checksum-compare.js';
 import type { ArtifactChecksums } from './metadata-file.js';
-import { checksumMismatches, describeMismatches, remoteChecksums } from './remote-checksums.js';
+import { remoteChecksums } from './remote-checksums.js';
+import { PathAccount } from './path-budget.js';
 import { createTarChecksummer } from './tar-checksums.js';
+
+// `cd` rather than `tar -C`: GNU tar unquotes the argument of -C when extracting, so a job named `a\tb` would
+// be extracted into `a<TAB>b`. The tar was verified before (verify.ts): what it writes is what was checked.
+const EXTRACT = 'cd -- "$1" && exec tar -x';
 
 export interface UploadOptions {
   job: string;
@@ -17,8 +24,9 @@ export interface UploadOptions {
   /** Opens the artifact's bytes (an artifact store's reader); the local file by default. */
   open?: () => Readable;
   /**
-   * Parse and hash the tar on its way too (a source that was not verified before connecting, e.g. object
-   * storage): a tar that does not match its metadata, or is unsafe to extract, fails the upload.
+   * Parse and hash the tar on its way too: for a source that was not read before connecting (object storage).
+   * A tar that does not match its metadata, or that holds something unsafe to extract, fails the upload, still
+   * before anything is locked.
    */
   checkInTransit?: boolean;
   /** Where the job's restore script will find the files (created here). */
@@ -31,13 +39,20 @@ export interface UploadOptions {
 export async function uploadArtifact(shell: RemoteShell, options: UploadOptions): Promise<{ tarBytes: number; fileCount: number }> {
   const where = `job '${options.job}' on ${shell.instance}`;
   const made = await shell.exec(asRoot(shell, ['mkdir', '-p', options.remoteDir]), { signal: options.signal });
-  if (made.exitCode !== 0) {
-    throw new ConnectionError(`cannot create ${options.remoteDir} on ${shell.instance}: ${made.stderrTail.trim()}`, {
+  if (!succeeded(made)) {
+    throw new ConnectionError(`cannot create ${options.remoteDir} on ${shell.instance}: ${whyFailed(made)}`, {
       hint: 'check free space and permissions under /var/vcap/store on the instance',
     });
   }
   let tarBytes = 0;
-  const inTransit = options.checkInTransit ? createTarChecksummer(options.localFile) : undefined;
+  const sent = options.checkInTransit ? new ChecksumComparison(new PathAccount()) : undefined;
+  sent?.expectedAll(options.expected);
+  const inTransit = sent
+    ? createTarChecksummer(options.localFile, {
+        hint: 'the backup was changed or damaged after it was taken; restore from an intact copy, and run restore-cleanup to remove what was sent',
+        onFile: (key, hash) => sent.actual(key, hash),
+      })
+    : undefined;
   inTransit?.summary.catch(() => undefined);
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -56,35 +71,58 @@ export async function uploadArtifact(shell: RemoteShell, options: UploadOptions)
   file.on('error', (error: Error) => counter.destroy(error));
   const source = file.pipe(counter);
   // --no-same-owner is GNU tar's default for non-root only; as root, owners come from the tar as BBR does.
-  const extracted = await shell.exec(asRoot(shell, ['tar', '-C', options.remoteDir, '-x']), { signal: options.signal, stdin: source });
+  // In its own process group, so a stall or a cancel stops the remote tar rather than leaving it behind.
+  const tar = groupCommand(shell, ['sh', '-c', EXTRACT, 'sh', options.remoteDir]);
+  let extracted;
+  try {
+    extracted = await shell.exec(tar.command, { signal: options.signal, stdin: source, stop: tar.stop, transfer: true });
+  } catch (error) {
+    throw inTransit?.refusal() ?? error;
+  }
+  // A tar refused on its way (unsafe entry, not a tar) says more than the instance's tar stopping halfway.
+  const refused = inTransit?.refusal();
+  if (refused) throw refused;
+  if (extracted.stalled) {
+    throw new ConnectionError(`uploading the artifact of ${where} stalled: tar took no data for longer than --transfer-stall-timeout, so it was stopped`, {
+      hint: `check ${shell.instance} (a hung disk or tar?), then run restore-cleanup and restore again; raise --transfer-stall-timeout if the instance is only slow`,
+    });
+  }
   if (extracted.exitCode !== 0) {
     throw new ConnectionError(
       `extracting the artifact of ${where} failed (exit ${extracted.exitCode ?? extracted.signal}): ${lastLines(extracted.stderrTail, 5)}`,
       { hint: 'check free space under /var/vcap/store on the instance, then run restore-cleanup and restore again' },
     );
   }
-  if (inTransit) {
-    let sent;
+  if (inTransit && sent) {
     try {
-      sent = await inTransit.summary;
+      await inTransit.summary;
     } catch (error) {
-      throw error instanceof ArtifactError ? error : new ArtifactError(`${options.localFile}: ${(error as Error).message}`, { cause: error });
+      throw error instanceof ArtifactError ? error : new ArtifactError(`${options.localFile}: cannot read: ${(error as Error).message}`, { cause: error });
+    } finally {
+      inTransit.release();
     }
-    const changed = checksumMismatches(options.expected, sent.checksums);
-    if (changed.length > 0) {
+    const differences = sent.differences();
+    if (differences.total > 0) {
       throw new ChecksumMismatchError(
-        `${options.localFile} does not match its metadata: ${describeMismatches(changed)} (${changed.length} file(s) missing, extra or changed); nothing was locked or restored`,
+        `${options.localFile} does not match its metadata: ${describeDifferences(differences, { expected: 'in the metadata', actual: 'in the tar' })}; nothing was locked or restored`,
         { hint: 'the backup was changed or damaged after it was taken; restore from an intact copy, and run restore-cleanup to remove what was sent' },
       );
     }
   }
-  const onInstance = await remoteChecksums(shell, options.remoteDir, options.signal);
-  const mismatches = checksumMismatches(options.expected, onInstance);
-  if (mismatches.length > 0) {
+  const comparison = new ChecksumComparison(new PathAccount());
+  comparison.expectedAll(options.expected);
+  let fileCount = 0;
+  let differences;
+  try {
+    await remoteChecksums(shell, options.remoteDir, (key, hash) => (fileCount++, comparison.actual(key, hash)), options.signal);
+  } finally {
+    differences = comparison.differences();
+  }
+  if (differences.total > 0) {
     throw new ChecksumMismatchError(
-      `backup could not be transferred intact to ${where}: checksums differ for ${describeMismatches(mismatches)} (${mismatches.length} file(s) in total)`,
+      `backup could not be transferred intact to ${where}: checksums differ: ${describeDifferences(differences, { expected: 'in the backup', actual: 'on the instance' })}`,
       { hint: 'the copy on the instance differs from the backup; check the instance\'s disk, run restore-cleanup and restore again' },
     );
   }
-  return { tarBytes, fileCount: Object.keys(onInstance).length };
+  return { tarBytes, fileCount };
 }

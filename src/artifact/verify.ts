@@ -4,10 +4,11 @@
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { ArtifactError, ChecksumMismatchError, type BbrError } from '../errors.js';
+import { lengthProblem } from '../names.js';
 import type { StoredBackup } from '../orchestrate/artifact-store.js';
 import { localBackup } from './local-store.js';
 import { parseBackupMetadata, type ArtifactChecksums, type BackupMetadata } from './metadata-file.js';
-import { checksumMismatches, describeMismatches } from './remote-checksums.js';
+import { ChecksumComparison, describeDifferences } from './checksum-compare.js';
 import { createTarChecksummer } from './tar-checksums.js';
 
 export interface ArtifactVerdict {
@@ -76,9 +77,9 @@ export async function verifyBackup(stored: StoredBackup, options: { signal?: Abo
   const metadataFile = stored.describe('metadata');
   let text: string;
   try {
-    text = await stored.readMetadata();
+    text = await stored.readMetadata('a complete backup directory has a metadata file; use an intact copy');
   } catch (error) {
-    result.failures.push(new ArtifactError(`cannot read ${metadataFile}: ${(error as Error).message}`, { cause: error, hint: 'a complete backup directory has a metadata file; use an intact copy' }));
+    result.failures.push(error as BbrError);
     return result;
   }
   try {
@@ -89,6 +90,11 @@ export async function verifyBackup(stored: StoredBackup, options: { signal?: Abo
   }
 
   result.verdicts = expectedArtifacts(result.metadata);
+  const unusable = findFileNameProblems(result.verdicts);
+  if (unusable.length > 0) {
+    result.failures.push(...unusable);
+    return result;
+  }
   const limit = pLimit(4);
   const check = options.contents === false ? checkPresence : verifyOne;
   await Promise.all(result.verdicts.map((verdict) => limit(() => check(stored, verdict, options.signal))));
@@ -106,9 +112,30 @@ export async function verifyBackup(stored: StoredBackup, options: { signal?: Abo
   return result;
 }
 
-/** Present, or absent as BBR accepts it; sets `tarBytes`. False when the verdict is settled without reading. */
+/**
+ * Names in the metadata were checked one by one when it was parsed; joined into file names they can still be
+ * too long, or two artifacts can map to one file (`db` + `0-j` and `db-0` + `j` both read `db-0-0-j.tar`):
+ * the same bytes would then be verified, and restored, as two different artifacts.
+ */
+export function findFileNameProblems(verdicts: readonly ArtifactVerdict[]): ArtifactError[] {
+  const problems: ArtifactError[] = [];
+  const owners = new Map<string, string>();
+  for (const verdict of verdicts) {
+    const tooLong = lengthProblem(verdict.file);
+    const other = owners.get(verdict.file);
+    if (tooLong) {
+      problems.push(new ArtifactError(`metadata lists ${verdict.label}, whose file name ${verdict.file} cannot be used: ${tooLong}`, { hint: TAMPERED_HINT }));
+    } else if (other !== undefined) {
+      problems.push(new ArtifactError(`metadata lists ${other} and ${verdict.label}, which would both be read from ${verdict.file}`, { hint: TAMPERED_HINT }));
+    } else {
+      owners.set(verdict.file, verdict.label);
+    }
+  }
+  return problems;
+}
+
+/** Present, or absent as BBR accepts it. False when the verdict is settled without reading the tar. */
 async function present(stored: StoredBackup, verdict: ArtifactVerdict): Promise<boolean> {
-  const file = stored.describe(verdict.file);
   const size = await stored.size(verdict.file);
   if (size === undefined && verdict.instance === undefined && Object.keys(verdict.expected).length === 0) {
     verdict.absent = true;
@@ -116,18 +143,19 @@ async function present(stored: StoredBackup, verdict: ArtifactVerdict): Promise<
     verdict.contentBytes = 0;
     return false;
   }
+  // Whether it is a regular file is checked when it is opened (a FIFO must not block the open).
   if (size === undefined) {
-    verdict.problem = new ArtifactError(`${file} is missing (metadata lists it for ${verdict.label})`, { hint: TAMPERED_HINT });
+    verdict.problem = new ArtifactError(`${stored.describe(verdict.file)} is missing (metadata lists it for ${verdict.label})`, { hint: TAMPERED_HINT });
     return false;
   }
-  verdict.tarBytes = size;
   return true;
 }
 
-/** Without reading the contents: the tar is there and its size can be a tar (whole 512-byte blocks). */
+/** Without reading the contents: the tar is there and its size can be a tar's (whole 512-byte blocks). */
 async function checkPresence(stored: StoredBackup, verdict: ArtifactVerdict): Promise<void> {
   if (!(await present(stored, verdict))) return;
-  const size = verdict.tarBytes!;
+  const size = (await stored.size(verdict.file))!;
+  verdict.tarBytes = size;
   if (size === 0 || size % 512 !== 0) {
     verdict.problem = new ArtifactError(`${stored.describe(verdict.file)} is ${size} bytes long, which no complete tar is (metadata lists it for ${verdict.label})`, {
       hint: TAMPERED_HINT,
@@ -138,22 +166,39 @@ async function checkPresence(stored: StoredBackup, verdict: ArtifactVerdict): Pr
 async function verifyOne(stored: StoredBackup, verdict: ArtifactVerdict, signal: AbortSignal | undefined): Promise<void> {
   if (!(await present(stored, verdict))) return;
   const file = stored.describe(verdict.file);
-  const { sink, summary } = createTarChecksummer(file);
+  let opened;
   try {
-    await pipeline(stored.open(verdict.file, signal), sink, { signal });
+    opened = await stored.openChecked(verdict.file, TAMPERED_HINT, signal);
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    verdict.problem = error as ArtifactError;
+    return;
+  }
+  verdict.tarBytes = opened.size;
+  const comparison = new ChecksumComparison();
+  comparison.expectedAll(verdict.expected);
+  const { sink, summary, release } = createTarChecksummer(file, { hint: TAMPERED_HINT, onFile: (key, hash) => comparison.actual(key, hash) });
+  try {
+    await pipeline(opened.stream, sink, { signal });
     const local = await summary;
     verdict.fileCount = local.fileCount;
     verdict.contentBytes = local.contentBytes;
-    const mismatches = checksumMismatches(verdict.expected, local.checksums);
-    if (mismatches.length > 0) {
+    const differences = comparison.differences();
+    if (differences.total > 0) {
       verdict.problem = new ChecksumMismatchError(
-        `${file} does not match its metadata: ${describeMismatches(mismatches)} (${mismatches.length} file(s) missing, extra or changed)`,
+        `${file} does not match its metadata: ${describeDifferences(differences, { expected: 'in the metadata', actual: 'in the tar' })}`,
         { hint: TAMPERED_HINT },
       );
     }
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
+    // The parser's refusal says more than the pipeline's error (which may be a side effect of it).
+    const refused = await summary.then(() => undefined, (e: unknown) => e);
+    const problem = refused instanceof ArtifactError ? refused : error;
     verdict.problem =
-      error instanceof ArtifactError ? error : new ArtifactError(`${file}: cannot read: ${(error as Error).message}`, { cause: error, hint: TAMPERED_HINT });
+      problem instanceof ArtifactError ? problem : new ArtifactError(`${file}: cannot read: ${(problem as Error).message}`, { cause: problem, hint: TAMPERED_HINT });
+  } finally {
+    // Only the verdict is kept; the tar's table goes back to the run's path budget.
+    release();
   }
 }

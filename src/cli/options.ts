@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
+import { DEFAULT_COMMAND_LIMITS } from '../ssh/index.js';
+import { DEFAULT_INTERRUPT_TIMEOUT_MS } from './interrupt-deadline.js';
 import type { DeploymentFlags } from './run-deployment.js';
 import type { ConnectionFlags } from './runtime.js';
 
@@ -18,24 +20,38 @@ export const REMOTE_COMPRESS_DESCRIPTION =
   'dump over 1 Gbit drained in 0.6x the time with zstd (185 MB on the wire instead of 1124 MB) but 2x with gzip, whose ' +
   'CPU cost outweighed the link on 2 shared cores (bench figure 8). Needs `zstd` on this machine for zstd';
 
-export function connectionOptions<T>(y: Argv<T>) {
+export function connectionOptions<T>(y: Argv<T>, requireKey = true) {
   return y
     // BBR_TS_<FLAG> environment variables, scoped to the modes that connect: set globally, a BBR_TS_MANIFEST
     // exported for `deployment` would be an unknown argument to `artifact verify` or `job test`.
     .env('BBR_TS')
-    .option('username', { alias: 'u', type: 'string', demandOption: true, describe: 'SSH user on the instances; scripts run through `sudo -n` unless it is root', group: 'Connection:' })
-    .option('private-key-path', { alias: 'key', type: 'string', demandOption: true, describe: 'SSH private key file (OpenSSH or PEM; RSA, ECDSA or Ed25519)', group: 'Connection:' })
+    .option('username', {
+      alias: 'u',
+      type: 'string',
+      demandOption: requireKey,
+      describe: requireKey
+        ? 'SSH user on the instances; scripts run through `sudo -n` unless it is root'
+        : 'with --manifest: SSH user on the instances (scripts run through `sudo -n` unless it is root); with --target: the director user or UAA client id (BOSH_CLIENT)',
+      group: 'Connection:',
+    })
+    .option('private-key-path', { alias: 'key', type: 'string', demandOption: requireKey, describe: `SSH private key file (OpenSSH or PEM; RSA, ECDSA or Ed25519)${requireKey ? '' : '; with --manifest only (the director hands out a temporary key)'}`, group: 'Connection:' })
     .option('known-hosts', { type: 'string', default: DEFAULT_KNOWN_HOSTS, describe: 'known_hosts file the instances\' host keys are checked against; unknown or changed keys are refused', group: 'Connection:' })
     .option('dangerously-skip-host-key-check', { type: 'boolean', default: false, describe: 'DANGEROUS: accept any host key (anyone on the network path can impersonate instances)', group: 'Connection:' })
     .option('parallelism', { type: 'number', default: 10, describe: 'how many instances or jobs are worked on at once within a step (BBR: always 10)', group: 'Connection:' })
     .option('connect-timeout', { type: 'number', default: 30, describe: 'seconds to wait for an SSH connection (retried twice with backoff)', group: 'Connection:' })
     .option('script-timeout', { type: 'number', describe: 'seconds a single job script may run before it is stopped (default: no limit, as BBR); unlock still runs', group: 'Connection:' })
+    .option('command-timeout', { type: 'number', default: DEFAULT_COMMAND_LIMITS.commandTimeoutMs / 1000, describe: 'seconds a housekeeping command on an instance (finding scripts, du, mkdir, rm) may run before it is stopped and reported', group: 'Connection:' })
+    .option('transfer-stall-timeout', { type: 'number', default: DEFAULT_COMMAND_LIMITS.transferStallTimeoutMs / 1000, describe: 'seconds a transfer (tar of an artifact, its checksum listing) may go without moving a byte before it is stopped and reported', group: 'Connection:' })
+    .option('interrupt-timeout', { type: 'number', default: DEFAULT_INTERRUPT_TIMEOUT_MS / 1000, describe: 'seconds cancelling, unlock and cleanup may take after the first Ctrl-C or SIGTERM; then bbr-ts abandons them and exits (as on a third Ctrl-C)', group: 'Connection:' })
     .check((argv) => {
       const parallelism = argv.parallelism as number;
       if (!Number.isInteger(parallelism) || parallelism < 1) throw new UsageError('--parallelism must be a whole number of at least 1');
       if (!((argv['connect-timeout'] as number) > 0)) throw new UsageError('--connect-timeout must be a positive number of seconds');
       const scriptTimeout = argv['script-timeout'] as number | undefined;
       if (scriptTimeout !== undefined && !(scriptTimeout > 0)) throw new UsageError('--script-timeout must be a positive number of seconds');
+      for (const flag of ['command-timeout', 'transfer-stall-timeout', 'interrupt-timeout']) {
+        if (!((argv[flag] as number) > 0)) throw new UsageError(`--${flag} must be a positive number of seconds`);
+      }
       return true;
     });
 }
@@ -43,10 +59,23 @@ export function connectionOptions<T>(y: Argv<T>) {
 export function deploymentOptions<T>(y: Argv<T>) {
   return connectionOptions(
     y
-      .option('manifest', { alias: 'm', type: 'string', demandOption: true, describe: 'BOSH deployment manifest; instance N of a group is reached at the Nth static IP of its networks', group: 'Deployment:' })
-      .option('deployment', { alias: 'd', type: 'string', describe: 'deployment name used for the artifact directory (default: the manifest\'s `name`)', group: 'Deployment:' })
-      .option('ssh-port', { type: 'number', default: 22, describe: 'SSH port of every instance', group: 'Deployment:' }),
-  );
+      .option('manifest', { alias: 'm', type: 'string', describe: 'BOSH deployment manifest; instance N of a group is reached at the Nth static IP of its networks (for foundations without a director)', group: 'Deployment:' })
+      .option('target', { alias: 't', type: 'string', describe: 'BOSH director URL or address (BOSH_ENVIRONMENT): the instances, their addresses and a temporary SSH user come from it, as with BBR; always HTTPS, port 25555 unless given', group: 'Director:' })
+      .option('password', { alias: 'p', type: 'string', describe: 'director password or UAA client secret (BOSH_CLIENT_SECRET; prefer the variable, a flag shows in `ps`)', group: 'Director:' })
+      .option('ca-cert', { type: 'string', describe: 'CA certificate of the director and its UAA: a PEM file or the PEM text itself (CA_CERT, BOSH_CA_CERT)', group: 'Director:' })
+      .option('deployment', { alias: 'd', type: 'string', describe: 'with --target: the deployment to work on (BOSH_DEPLOYMENT); with --manifest: the name used for the artifact directory (default: the manifest\'s `name`)', group: 'Deployment:' })
+      .option('ssh-port', { type: 'number', default: 22, describe: 'SSH port of every instance (--manifest)', group: 'Deployment:' }),
+    false,
+  ).check((argv) => {
+    const director = argv.target !== undefined || (argv.manifest === undefined && Boolean(process.env.BOSH_ENVIRONMENT));
+    if (argv.manifest !== undefined && argv.target !== undefined) throw new UsageError('pass either --manifest or --target, not both');
+    if (!director) {
+      if (argv.manifest === undefined) throw new UsageError('pass --manifest FILE (instances at static IPs) or --target DIRECTOR (BBR\'s deployment mode; or set BOSH_ENVIRONMENT)');
+      const missing = ['username', 'private-key-path'].filter((flag) => argv[flag] === undefined);
+      if (missing.length > 0) throw new UsageError(`Missing required argument${missing.length > 1 ? 's' : ''} with --manifest: ${missing.join(', ')}`);
+    }
+    return true;
+  });
 }
 
 export function connectionFlags(argv: Record<string, unknown>): ConnectionFlags {
@@ -58,14 +87,35 @@ export function connectionFlags(argv: Record<string, unknown>): ConnectionFlags 
     parallelism: argv.parallelism as number,
     connectTimeout: argv['connect-timeout'] as number,
     scriptTimeout: argv['script-timeout'] as number | undefined,
+    commandTimeout: argv['command-timeout'] as number,
+    transferStallTimeout: argv['transfer-stall-timeout'] as number,
+    interruptTimeout: argv['interrupt-timeout'] as number,
   };
 }
 
 export function deploymentFlags(argv: Record<string, unknown>): DeploymentFlags {
-  return {
+  const env = process.env;
+  const manifest = argv.manifest as string | undefined;
+  const target = (argv.target as string | undefined) ?? (manifest === undefined ? env.BOSH_ENVIRONMENT : undefined);
+  const flags: DeploymentFlags = {
     ...connectionFlags(argv),
-    manifest: argv.manifest as string,
+    manifest,
     deployment: argv.deployment as string | undefined,
     sshPort: argv['ssh-port'] as number,
+  };
+  if (target === undefined) return flags;
+  // BBR's deployment mode: the same flags and environment variables (cmd/bbr/main.go).
+  const client = (argv.username as string | undefined) ?? env.BOSH_CLIENT;
+  const secret = (argv.password as string | undefined) ?? env.BOSH_CLIENT_SECRET;
+  const deployment = flags.deployment ?? env.BOSH_DEPLOYMENT;
+  if (!client) throw new UsageError('with --target, pass --username (or BOSH_CLIENT): the director user or UAA client');
+  if (secret === undefined) throw new UsageError('with --target, pass --password (or BOSH_CLIENT_SECRET): the director password or UAA client secret');
+  if (!deployment) throw new UsageError('with --target, pass --deployment NAME (or BOSH_DEPLOYMENT)');
+  return {
+    ...flags,
+    username: client,
+    privateKeyPath: '',
+    deployment,
+    director: { target, client, secret, caCert: (argv['ca-cert'] as string | undefined) ?? env.CA_CERT ?? env.BOSH_CA_CERT, passwordFromFlag: argv.password !== undefined },
   };
 }

@@ -1,35 +1,109 @@
-// Composition root for `bbr-ts deployment ...`: the instances come from a BOSH manifest; the rest is the
-// shared run-operation path (credentials → connections → workflow → report).
+// Composition root for `bbr-ts deployment ...`: the instances come from a BOSH manifest (--manifest) or from a
+// BOSH director (--target, BBR's deployment mode); the rest is the shared run-operation path
+// (instance source → preflight → access → connections → workflow → report).
+import { readFile } from 'node:fs/promises';
+import { DirectorSource } from '../director/source.js';
+import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/index.js';
+import { NAME_HINT, nameProblem, quoteName } from '../names.js';
 import type { Operation } from '../report/events.js';
 import { shellCommand } from '../ssh/index.js';
 import { DEFAULT_KNOWN_HOSTS } from './options.js';
-import { runOperation, type CleanupVerb, type Workflow } from './run-operation.js';
+import { runOperation, type CleanupVerb, type OperationScope, type Workflow } from './run-operation.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
 
-export interface DeploymentFlags extends ConnectionFlags {
-  manifest: string;
-  deployment?: string;
-  sshPort: number;
+export interface DirectorTargetFlags {
+  /** --target / BOSH_ENVIRONMENT as given. */
+  target: string;
+  client: string;
+  secret: string;
+  /** --ca-cert / CA_CERT / BOSH_CA_CERT: PEM text or a file path. */
+  caCert?: string;
+  /** The secret came from --password (the printed commands then say to set BOSH_CLIENT_SECRET instead). */
+  passwordFromFlag: boolean;
 }
 
+export interface DeploymentFlags extends ConnectionFlags {
+  manifest?: string;
+  deployment?: string;
+  sshPort: number;
+  /** Set in BBR's deployment mode (--target). */
+  director?: DirectorTargetFlags;
+}
+
+/** Per request to the director or UAA, connect to last byte (the cli has none; a hung director must not hang a run). */
+const REQUEST_TIMEOUT_MS = 60_000;
+/** How long a director task (VM listing, ssh setup/cleanup) may take; the director itself waits 45 s per agent. */
+const TASK_TIMEOUT_MS = 15 * 60_000;
+
 export function runDeploymentOperation(runtime: Runtime, flags: DeploymentFlags, operation: Operation, workflow: Workflow): Promise<number> {
-  return runOperation(
-    runtime,
-    flags,
-    operation,
-    async () => {
-      const manifest = await loadManifest(flags.manifest, { sshPort: flags.sshPort });
-      return {
-        name: flags.deployment ?? manifest.name,
-        targets: manifest.instances,
-        withReleases: true,
-        manifestText: manifest.text,
-        cleanupCommand: (verb) => deploymentCleanupCommand(flags, verb),
-      };
-    },
-    workflow,
-  );
+  return runOperation(runtime, flags, operation, () => resolveScope(runtime, flags), workflow);
+}
+
+async function resolveScope(runtime: Runtime, flags: DeploymentFlags): Promise<OperationScope> {
+  // Checked before anything is read: the flag is the operator's, and it names the artifact directory.
+  const refused = flags.deployment === undefined ? undefined : nameProblem(flags.deployment);
+  if (refused) throw new UsageError(`--deployment ${quoteName(flags.deployment!)} cannot be used: ${refused}`, { hint: NAME_HINT });
+  if (flags.director) {
+    const source = await directorSource(flags.director, flags.deployment!);
+    const resolved = await source.resolve(runtime.signal);
+    return { ...resolved, cleanupCommand: (verb) => directorCommand(flags.director!, flags.deployment!, [verb]) };
+  }
+  const manifest = await loadManifest(flags.manifest!, { sshPort: flags.sshPort });
+  return {
+    name: flags.deployment ?? manifest.name,
+    targets: manifest.instances,
+    withReleases: true,
+    manifestText: manifest.text,
+    cleanupCommand: (verb) => deploymentCleanupCommand(flags, verb),
+  };
+}
+
+export async function directorSource(director: DirectorTargetFlags, deployment: string): Promise<DirectorSource> {
+  const { host, port } = parseTarget(director.target);
+  return new DirectorSource({
+    endpoint: { host, port, ca: await readCaCert(director.caCert) },
+    credentials: { client: director.client, secret: director.secret },
+    deployment,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    taskTimeoutMs: TASK_TIMEOUT_MS,
+    pollIntervalMs: 500,
+    removeUserCommand: (user) => directorCommand(director, deployment, ['remove-ssh-user', '--user', user]),
+  });
+}
+
+/** Only host and port count; the scheme is always HTTPS and the port 25555 unless given (bosh-cli factory_config.go). */
+export function parseTarget(text: string): { host: string; port: number } {
+  const trimmed = text.trim();
+  let url: URL | undefined;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.hostname === '') {
+    throw new UsageError(`--target ${JSON.stringify(text)} is not a director address`, { hint: 'pass it as https://10.0.0.6:25555, 10.0.0.6:25555 or 10.0.0.6' });
+  }
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? 25_555 : Number(url.port) };
+}
+
+/** BBR's rule (cli CACertArg): a value containing BEGIN is the PEM itself, anything else a file to read. */
+export async function readCaCert(value: string | undefined): Promise<string | undefined> {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new UsageError('--ca-cert (or CA_CERT/BOSH_CA_CERT) is empty', { hint: 'pass the director\'s CA certificate file, or unset the variable to use the system roots' });
+  if (value.includes('BEGIN')) return value;
+  try {
+    return await readFile(value, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the CA certificate ${value}: ${(error as Error).message}`, { hint: 'pass the director\'s CA certificate file with --ca-cert' });
+  }
+}
+
+/** A bbr-ts command against the same director and deployment, ready to paste; never the secret itself. */
+function directorCommand(director: DirectorTargetFlags, deployment: string, rest: string[]): string {
+  const ca = director.caCert === undefined || director.caCert.includes('BEGIN') ? [] : ['--ca-cert', director.caCert];
+  const command = shellCommand(['bbr-ts', 'deployment', '--target', director.target, '--username', director.client, '--deployment', deployment, ...ca, ...rest]);
+  return `BOSH_CLIENT_SECRET=... ${command}`;
 }
 
 /** The cleanup command for this run, with every flag that changes how instances are reached, ready to paste. */
@@ -43,7 +117,7 @@ export function deploymentCleanupCommand(flags: DeploymentFlags, verb: CleanupVe
     'bbr-ts',
     'deployment',
     '--manifest',
-    flags.manifest,
+    flags.manifest!,
     '--username',
     flags.username,
     '--private-key-path',

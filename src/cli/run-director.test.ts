@@ -15,7 +15,7 @@ describe('parseDirectorHost', () => {
     expect(parseDirectorHost(text)).toEqual({ host, port });
   });
 
-  it.each(['', ':22', '10.0.0.6:', '10.0.0.6:port', '10.0.0.6:0', '10.0.0.6:70000', 'fd00::6', 'a b'])('refuses %j', (text) => {
+  it.each(['', ':22', '10.0.0.6:', '10.0.0.6:port', '10.0.0.6:0', '10.0.0.6:70000', 'fd00::6', 'a b', '../../x', '[../../x]', '..', '[a\x1b]'])('refuses %j', (text) => {
     expect(() => parseDirectorHost(text)).toThrow(UsageError);
   });
 });

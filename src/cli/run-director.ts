@@ -2,6 +2,7 @@
 // `bosh-0-<job>.tar` in `<host>_<timestamp>/`, and lock order matches job names only (standalone/ in BBR).
 // Unlike BBR, the host key is checked against known_hosts here too.
 import { UsageError } from '../errors.js';
+import { nameProblem, quoteName } from '../names.js';
 import type { InstanceTarget } from '../manifest/index.js';
 import type { Operation } from '../report/events.js';
 import { shellCommand } from '../ssh/index.js';
@@ -21,8 +22,9 @@ export function parseDirectorHost(text: string): { host: string; port: number } 
   const match = bracketed ?? plain;
   const host = match?.[1];
   const port = match?.[2] === undefined ? 22 : Number(match[2]);
-  if (!host || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new UsageError(`--host ${JSON.stringify(text)} is not HOST or HOST:PORT`, { hint: 'pass the director VM as --host 10.0.0.6 or --host 10.0.0.6:22' });
+  // The host names the artifact directory (`<host>_<timestamp>`), so it must be usable as a file name too.
+  if (!host || nameProblem(host) || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new UsageError(`--host ${quoteName(text)} is not HOST or HOST:PORT`, { hint: 'pass the director VM as --host 10.0.0.6 or --host 10.0.0.6:22' });
   }
   return { host, port };
 }

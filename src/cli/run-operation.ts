@@ -1,27 +1,22 @@
 // The composition both modes share: resolve the instances to work on, run local preflight checks, connect,
 // run a workflow, report. `deployment` mode gets its instances from a manifest, `director` mode from --host.
 import { randomUUID } from 'node:crypto';
-import type { BbrError } from '../errors.js';
+import { CredentialsError, type BbrError } from '../errors.js';
 import type { InstanceTarget } from '../manifest/index.js';
 import type { RunContext } from '../orchestrate/context.js';
+import type { GrantedAccess, ResolvedDeployment } from '../orchestrate/instance-source.js';
 import { asBbrError, openDeployment, type OpenDeployment } from '../orchestrate/open-deployment.js';
 import type { RunOutcome } from '../orchestrate/recorder.js';
 import type { Operation } from '../report/events.js';
-import { connect, loadCredentials } from '../ssh/index.js';
+import { connect, loadCredentials, pinnedCredentials, type Gateway, type SshCredentials } from '../ssh/index.js';
 import { reportFailures } from './exit.js';
+import { forceSignalWithDeadline } from './interrupt-deadline.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
 
 export type CleanupVerb = 'backup-cleanup' | 'restore-cleanup';
 
-/** What one run works on, however it was described on the command line. */
-export interface OperationScope {
-  /** Names the artifact directory and appears in messages. */
-  name: string;
-  targets: readonly InstanceTarget[];
-  /** False in director mode: lock order matches job names only, as BBR does. */
-  withReleases: boolean;
-  /** The raw manifest, when there is one (deployment mode). */
-  manifestText?: string;
+/** What one run works on, however it was described on the command line (an instance source's answer). */
+export interface OperationScope extends ResolvedDeployment {
   /** The command an operator runs to clean up after a failure of this scope. */
   cleanupCommand: (verb: CleanupVerb) => string;
 }
@@ -44,6 +39,10 @@ export async function runOperation(
   const started = Date.now();
   const dryRun = workflow.dryRun ? true : undefined;
   let cleanupCommand: string | undefined;
+  // Until an instance is connected nothing can be locked or left on one: a failure or an interrupt before that
+  // (manifest, restore's offline verification, connecting) gets no advice to unlock or clean up.
+  let connected = false;
+  const footer = () => (connected ? cleanupCommand : undefined);
   try {
     const scope = await resolveScope();
     cleanupCommand = scope.cleanupCommand(cleanupVerbFor(operation));
@@ -62,27 +61,68 @@ export async function runOperation(
     if (refused.length > 0) {
       outcome = { failures: refused, exitCode: 1 };
     } else {
-      const connectInstance = await connector(flags);
-      const opened = await openDeployment(ctx, { targets: scope.targets, connect: connectInstance, withReleases: scope.withReleases });
-      try {
-        outcome = opened.failures.length > 0 ? { failures: opened.failures, exitCode: 1 } : await workflow.run(ctx, opened.deployment, scope);
-      } finally {
-        opened.deployment.close();
-      }
+      outcome = await grantedRun(ctx, runtime, flags, scope, workflow, () => {
+        connected = true;
+      });
     }
     // Unlike BBR, restore also gets the cleanup footer after unlock or cleanup failures (restore-cleanup).
-    const report = reportFailures(outcome.failures, { cleanupCommand });
+    const report = reportFailures(outcome.failures, { cleanupCommand: footer() });
     ctx.events({ type: 'run-finished', operation, exitCode: report.exitCode, durationMs: Date.now() - started, artifactPath: outcome.artifactPath, artifactComplete: outcome.artifactComplete, dryRun });
     runtime.stderr.write(report.text);
     return report.exitCode;
   } catch (error) {
-    const report = reportFailures([error], { cleanupCommand });
+    const report = reportFailures([error], { cleanupCommand: footer() });
     // Failures before the run could start (manifest, credentials) still reach logs and --summary-json.
     runtime.events({ type: 'failure', error: asBbrError(error) });
     runtime.events({ type: 'run-finished', operation, exitCode: report.exitCode || 1, durationMs: Date.now() - started, dryRun });
     runtime.stderr.write(report.text);
     return report.exitCode || 1;
   }
+}
+
+/** Access (the director's temporary SSH user), connections, the workflow; access is released whatever happens. */
+async function grantedRun(
+  ctx: RunContext,
+  runtime: Runtime,
+  flags: ConnectionFlags,
+  scope: OperationScope,
+  workflow: Workflow,
+  onConnected: () => void,
+): Promise<RunOutcome> {
+  let targets = scope.targets;
+  let granted: GrantedAccess | undefined;
+  if (scope.grantAccess) {
+    const outcome = await scope.grantAccess(runtime.signal, ctx.forceSignal);
+    if ('failures' in outcome) {
+      for (const failure of outcome.failures) ctx.events({ type: 'failure', error: failure });
+      return { failures: outcome.failures, exitCode: 1 };
+    }
+    granted = outcome;
+    targets = outcome.targets;
+  }
+  let outcome: RunOutcome;
+  try {
+    const connectInstance = await connector(flags, targets);
+    const opened = await openDeployment(ctx, { targets, connect: connectInstance, withReleases: scope.withReleases });
+    if (opened.deployment.instances.length > 0) onConnected();
+    try {
+      outcome = opened.failures.length > 0 ? { failures: opened.failures, exitCode: 1 } : await workflow.run(ctx, opened.deployment, scope);
+    } finally {
+      opened.deployment.close();
+    }
+  } catch (error) {
+    if (!granted) throw error;
+    const failure = asBbrError(error);
+    ctx.events({ type: 'failure', error: failure });
+    outcome = { failures: [failure], exitCode: 1 };
+  }
+  if (granted) {
+    // Under the force signal: a Ctrl-C'd run still removes its SSH user (a second Ctrl-C abandons that too).
+    const released = await granted.release(ctx.forceSignal);
+    for (const failure of released) ctx.events({ type: 'failure', error: failure });
+    if (released.length > 0) outcome = { ...outcome, failures: [...outcome.failures, ...released] };
+  }
+  return outcome;
 }
 
 export function cleanupVerbFor(operation: Operation): CleanupVerb {
@@ -93,26 +133,44 @@ export function createContext(runtime: Runtime, flags: ConnectionFlags): RunCont
   return {
     events: runtime.events,
     signal: runtime.signal,
-    forceSignal: runtime.forceSignal,
+    forceSignal: forceSignalWithDeadline({
+      signal: runtime.signal,
+      forceSignal: runtime.forceSignal,
+      interruptTimeoutMs: flags.interruptTimeout * 1000,
+      stderr: runtime.stderr,
+    }),
     parallelism: flags.parallelism,
     scriptTimeoutMs: flags.scriptTimeout === undefined ? undefined : flags.scriptTimeout * 1000,
     bbrTsVersion: runtime.version,
   };
 }
 
-export async function connector(flags: ConnectionFlags): Promise<(target: InstanceTarget, signal: AbortSignal) => ReturnType<typeof connect>> {
-  const credentials = await loadCredentials({
-    username: flags.username,
-    privateKeyPath: flags.privateKeyPath,
-    knownHostsPath: flags.dangerouslySkipHostKeyCheck ? null : flags.knownHosts,
-  });
+/**
+ * How to reach each target: its own `access` (a director-issued user, key and pinned host key) when it has one,
+ * else the operator's key and known_hosts, read once and only when some target needs them.
+ */
+export async function connector(
+  flags: ConnectionFlags & { gateway?: Gateway },
+  targets: readonly InstanceTarget[],
+): Promise<(target: InstanceTarget, signal: AbortSignal) => ReturnType<typeof connect>> {
+  let operator: SshCredentials | undefined;
+  if (targets.some((t) => t.access === undefined)) {
+    if (!flags.privateKeyPath) throw new CredentialsError('no --private-key-path given', { hint: 'pass the SSH private key for the instances with --private-key-path' });
+    operator = await loadCredentials({
+      username: flags.username,
+      privateKeyPath: flags.privateKeyPath,
+      knownHostsPath: flags.dangerouslySkipHostKeyCheck ? null : flags.knownHosts,
+    });
+  }
   return (target, signal) =>
     connect({
       instance: target.name,
       host: target.host,
       port: target.port,
-      credentials,
+      credentials: target.access ? pinnedCredentials(target.access) : operator!,
       connectTimeoutMs: flags.connectTimeout * 1000,
+      limits: { commandTimeoutMs: flags.commandTimeout * 1000, transferStallTimeoutMs: flags.transferStallTimeout * 1000 },
+      gateway: flags.gateway,
       signal,
     });
 }

@@ -33,4 +33,8 @@ export interface ConnectionFlags {
   parallelism: number;
   connectTimeout: number;
   scriptTimeout?: number;
+  /** Seconds; see --command-timeout, --transfer-stall-timeout and --interrupt-timeout. */
+  commandTimeout: number;
+  transferStallTimeout: number;
+  interruptTimeout: number;
 }

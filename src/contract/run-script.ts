@@ -19,18 +19,29 @@ export interface RunScriptOptions {
 /** Per stream: enough to explain a failure, short enough to read next to the others. */
 export const OUTPUT_TAIL_LINES = 20;
 
-/** Runs the script; resolves with its stdout, rejects with ScriptError on any failure. */
-export async function runScript(shell: RemoteShell, options: RunScriptOptions): Promise<string> {
+export interface ScriptOutput {
+  stdout: string;
+  /** stdout went past the capture cap and was cut: a caller that parses it must refuse. */
+  stdoutTruncated: boolean;
+  /** The script exited but left something running that holds its output open (see ExecResult). */
+  outputHeldOpen: boolean;
+}
+
+/** Runs the script; resolves with its output, rejects with ScriptError on any failure. */
+export async function runScript(shell: RemoteShell, options: RunScriptOptions): Promise<ScriptOutput> {
   const script = scriptPath(options.job, options.script);
   const group = groupCommand(shell, [script], { env: options.env, createDirectory: options.createDirectory });
   const result = await shell.exec(group.command, {
     signal: options.signal,
-    timeoutMs: options.timeoutMs,
+    // BBR puts no limit on a job script; --script-timeout is the operator's choice.
+    timeoutMs: options.timeoutMs ?? null,
     stop: group.stop,
     onStdout: (chunk) => options.onOutput?.('stdout', chunk),
     onStderr: (chunk) => options.onOutput?.('stderr', chunk),
   });
-  if (result.exitCode === 0 && !result.timedOut && !result.cancelled) return result.stdout;
+  if (result.exitCode === 0 && !result.timedOut && !result.cancelled) {
+    return { stdout: result.stdout, stdoutTruncated: result.stdoutTruncated, outputHeldOpen: result.outputHeldOpen };
+  }
   throw new ScriptError({
     instance: shell.instance,
     job: options.job,
@@ -42,6 +53,14 @@ export async function runScript(shell: RemoteShell, options: RunScriptOptions): 
     stdoutTail: lastLines(result.stdoutTail, OUTPUT_TAIL_LINES),
     stderrTail: lastLines(withoutWrapperNoise(result.stderrTail), OUTPUT_TAIL_LINES),
   }, { hint: scriptHint(shell.instance, options, result) });
+}
+
+/** A script counts as finished when it exits; this says so when something it left behind still held its output. */
+export function outputHeldOpenWarning(instance: string, job: string, script: ScriptName): string {
+  return (
+    `${script} script of job '${job}' on ${instance} exited, but a process it started still holds its output open; ` +
+    'bbr-ts took the exit status and stopped waiting (redirect the output of background processes, e.g. >/dev/null 2>&1)'
+  );
 }
 
 /** `setsid -w` reports a child killed by a signal; the ScriptError already says so in words. */

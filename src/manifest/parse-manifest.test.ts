@@ -121,6 +121,17 @@ describe('parseManifest', () => {
     expect(errorOf('name: 42\ninstance_groups: []').message).toContain("'name' is missing or empty");
   });
 
+  it('refuses deployment, instance group and job names that cannot become file names, showing them escaped', () => {
+    expect(errorOf('name: ../../X\ninstance_groups: []').message).toBe(`deploy.yml: deployment name "../../X" cannot be used: it contains '/'`);
+    expect(errorOf('name: ".."\ninstance_groups: []').message).toContain(`deployment name ".." cannot be used: '..' is not a name`);
+    expect(errorOf('name: s\ninstance_groups: [{ name: "a/b", instances: 0, jobs: [] }]').message).toBe(
+      `deploy.yml: instance_groups[0] name "a/b" cannot be used: it contains '/'`,
+    );
+    const escape = errorOf('name: s\ninstance_groups: [{ name: web, instances: 0, jobs: [{ name: "j\\e[31m", release: r }] }]');
+    expect(escape.message).toBe(`deploy.yml: instance group 'web': jobs[0] name "j\\x1b[31m" cannot be used: it contains a control character`);
+    expect(escape.hint).toMatch(/must fit in 255 bytes/);
+  });
+
   it('requires instance_groups to be a list, and says so for v1 manifests', () => {
     expect(errorOf('name: shop').message).toContain("missing 'instance_groups'");
     expect(errorOf('name: shop\njobs: [{ name: web }]').message).toContain('v1 manifests with top-level jobs');

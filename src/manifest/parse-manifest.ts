@@ -3,6 +3,7 @@
 import { isIP, isIPv4 } from 'node:net';
 import { parseDocument } from 'yaml';
 import { ManifestError } from '../errors.js';
+import { NAME_HINT, nameProblem, quoteName } from '../names.js';
 import type {
   DeploymentManifest,
   InstanceTarget,
@@ -17,6 +18,22 @@ type Mapping = Record<string, unknown>;
 const MAX_RANGE_SIZE = 65_536;
 
 export function parseManifest(text: string, file: string, options: ManifestOptions): DeploymentManifest {
+  const { name, groups } = parseGroups(text, file, true);
+  const fail = (problem: string, hint?: string): ManifestError =>
+    new ManifestError(`${file}: ${problem}`, { hint });
+  return withTargets(name, file, text, groups, options, fail);
+}
+
+/**
+ * The jobs of each instance group (releases, backup_one_restore_all), without addresses: for a manifest the
+ * BOSH director hands out, whose instances get their addresses from the director instead of static_ips.
+ */
+export function parseManifestJobs(text: string, file: string): Map<string, ManifestJob[]> {
+  const { groups } = parseGroups(text, file, false);
+  return new Map(groups.map((g) => [g.name, g.jobs]));
+}
+
+function parseGroups(text: string, file: string, withAddresses: boolean): { name: string; groups: ParsedGroup[] } {
   const fail = (problem: string, hint?: string): ManifestError =>
     new ManifestError(`${file}: ${problem}`, { hint });
 
@@ -35,6 +52,8 @@ export function parseManifest(text: string, file: string, options: ManifestOptio
   if (typeof name !== 'string' || name.trim() === '') {
     throw fail(`deployment 'name' is missing or empty; add a top-level 'name: <deployment name>'`);
   }
+  const nameRefused = nameProblem(name);
+  if (nameRefused) throw fail(`deployment name ${quoteName(name)} cannot be used: ${nameRefused}`, NAME_HINT);
 
   const groupsValue = root['instance_groups'];
   if (groupsValue === undefined || groupsValue === null) {
@@ -46,7 +65,7 @@ export function parseManifest(text: string, file: string, options: ManifestOptio
     throw fail(`'instance_groups' must be a list, got ${got}; write it as a list of instance groups`);
   }
 
-  const groups = groupsValue.map((value, i) => parseGroup(value, i, fail));
+  const groups = groupsValue.map((value, i) => parseGroup(value, i, fail, withAddresses));
   const firstIndexOf = new Map<string, number>();
   groups.forEach((group, i) => {
     const first = firstIndexOf.get(group.name);
@@ -58,6 +77,10 @@ export function parseManifest(text: string, file: string, options: ManifestOptio
     }
     firstIndexOf.set(group.name, i);
   });
+  return { name, groups };
+}
+
+function withTargets(name: string, file: string, text: string, groups: ParsedGroup[], options: ManifestOptions, fail: Fail): DeploymentManifest {
 
   const instances: InstanceTarget[] = [];
   const ownerOf = new Map<string, string>();
@@ -84,7 +107,7 @@ type Fail = (problem: string, hint?: string) => ManifestError;
 
 type ParsedGroup = ManifestInstanceGroup & { addresses: string[] };
 
-function parseGroup(value: unknown, position: number, fail: Fail): ParsedGroup {
+function parseGroup(value: unknown, position: number, fail: Fail, withAddresses: boolean): ParsedGroup {
   if (!isMapping(value)) {
     const got = describe(value);
     throw fail(`instance_groups[${position}] must be a mapping with name, instances, jobs and networks, got ${got}`);
@@ -93,6 +116,8 @@ function parseGroup(value: unknown, position: number, fail: Fail): ParsedGroup {
   if (typeof name !== 'string' || name.trim() === '') {
     throw fail(`instance_groups[${position}] has no 'name'; give every instance group a non-empty name`);
   }
+  const nameRefused = nameProblem(name);
+  if (nameRefused) throw fail(`instance_groups[${position}] name ${quoteName(name)} cannot be used: ${nameRefused}`, NAME_HINT);
   const at = (problem: string, hint?: string): ManifestError => fail(`instance group '${name}': ${problem}`, hint);
   const path = `instance_groups[${name}]`;
 
@@ -119,11 +144,15 @@ function parseGroup(value: unknown, position: number, fail: Fail): ParsedGroup {
         );
       }
     }
+    // The release becomes part of a path only with backup_one_restore_all, which checks it below.
+    const refused = nameProblem(job['name'] as string);
+    if (refused) throw at(`jobs[${i}] name ${quoteName(job['name'] as string)} cannot be used: ${refused}`, NAME_HINT);
     const parsed: ManifestJob = { name: job['name'] as string, release: job['release'] as string };
     if (backupOneRestoreAll(job, i, at)) parsed.backupOneRestoreAll = true;
     return parsed;
   });
 
+  if (!withAddresses) return { name, instances, jobs, addresses: [] };
   const addresses = collectAddresses(value['networks'], path, at);
   if (addresses.length < instances) {
     const have = addresses.length === 0 ? 'no' : `only ${addresses.length}`;

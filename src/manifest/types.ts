@@ -19,6 +19,23 @@ export interface InstanceTarget {
   host: string;
   port: number;
   jobs: ManifestJob[];
+  /** The director's instance UUID (director source only). */
+  id?: string;
+  /** The director's bootstrap flag; without a director, index 0 is taken as bootstrap. */
+  bootstrap?: boolean;
+  /**
+   * How to log in to this instance when it is not the operator's key and known_hosts: the director source
+   * hands out a temporary user, its in-memory key and the host key the director reported (pinned).
+   */
+  access?: TargetAccess;
+}
+
+export interface TargetAccess {
+  username: string;
+  /** OpenSSH private key text, generated for this run and never written to disk. */
+  privateKey: string;
+  /** The instance's host key as an authorized_keys line (`ssh-rsa AAAA... comment`); nothing else is accepted. */
+  hostKey: string;
 }
 
 export interface ManifestInstanceGroup {

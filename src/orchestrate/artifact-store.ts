@@ -13,10 +13,11 @@ export interface NewBackup {
   /** The path or URL of one of its files, for messages. */
   describe(file: string): string;
   /**
-   * A Writable for one artifact file. It finishes only once the bytes are stored (a local file flushed, an
-   * upload completed); destroying it discards what was written.
+   * A Writable for one artifact file, created now (a name already taken fails here). It finishes only once the
+   * bytes are stored (a local file flushed, an upload completed); destroying it discards what was written. Its
+   * first failed write is also handed to `onWriteError`, for the message.
    */
-  createArtifact(file: string): Writable;
+  createArtifact(file: string, onWriteError?: (error: unknown) => void): Writable;
   /**
    * Records the metadata. A store may write it at once (local: the `.partial` name marks the directory
    * incomplete) or only when finishing complete (S3: a backup is complete exactly when its metadata exists).
@@ -42,11 +43,15 @@ export interface StoredBackup {
   readonly cheapToRead: boolean;
   /** Why this is not a complete backup, found before reading it (a .partial or .failed name, a failed marker, ...). */
   notComplete(): Promise<BbrError | undefined>;
-  /** The raw metadata text; throws when it cannot be read. */
-  readMetadata(): Promise<string>;
-  /** Size in bytes, undefined when the file does not exist. */
+  /** The raw metadata text, bounded in size; an ArtifactError (with `hint`) when it cannot be read. */
+  readMetadata(hint: string): Promise<string>;
+  /** Size in bytes, undefined when nothing by that name exists. */
   size(file: string): Promise<number | undefined>;
-  /** A stream of one file's bytes. */
+  /** Whether a plain file (object) by that name exists. */
+  hasFile(file: string): Promise<boolean>;
+  /** One file for reading, refused (ArtifactError with `hint`) unless it is a plain file; with its size. */
+  openChecked(file: string, hint: string, signal?: AbortSignal): Promise<{ size: number; stream: Readable }>;
+  /** A stream of one file's bytes (for restore, after verification). */
   open(file: string, signal?: AbortSignal): Readable;
   /** Names of the `.tar` files it holds. */
   listTars(): Promise<string[]>;

@@ -2,15 +2,16 @@
 // back up, unlock (always, once a lock was attempted), drain, remove remote artifacts, write metadata.
 import { drainArtifact, remoteSizeBytes } from '../artifact/drain.js';
 import { localDecoderMissing, type RemoteCompression } from '../artifact/remote-compression.js';
-import { artifactDirectoryName } from '../artifact/local-directory.js';
+import { artifactDirectoryName, PARTIAL_SUFFIX } from '../artifact/local-directory.js';
 import type { BackupMetadata, InstanceArtifacts } from '../artifact/metadata-file.js';
 import { asRoot } from '../contract/as-root.js';
-import { ArtifactError, BackupError, CleanupError, DrainError, PreconditionError, UnlockError, type BbrError } from '../errors.js';
+import { BackupError, CleanupError, DrainError, PreconditionError, UnlockError, UsageError, type BbrError } from '../errors.js';
+import { lengthProblem } from '../names.js';
 import type { ArtifactStore, NewBackup } from './artifact-store.js';
 import type { RunContext } from './context.js';
 import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
-import { backupArtifactOf, tryPlanScripts, type JobArtifact, type ScriptPlan } from './plan.js';
+import { backupArtifactOf, findArtifactNameProblems, tryPlanScripts, type JobArtifact, type ScriptPlan } from './plan.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
 import { cleanUpTouchedInstances, findLeftoverArtifactDirs } from './remote-artifacts.js';
 import { runAll } from './run-waves.js';
@@ -47,7 +48,17 @@ export async function checkBackupable(
   }
   failures.push(...findLeftoverArtifactDirs(deployment.instances, { cleanupCommand: options.cleanupCommand }));
   failures.push(...findCustomArtifactClashes(deployment.jobs));
+  // The longest name the artifact directory has while it is written: `<deployment>_<timestamp>.partial`.
+  const directoryTooLong = lengthProblem(artifactDirectoryName(options.deploymentName, new Date(0)) + PARTIAL_SUFFIX);
+  if (directoryTooLong) {
+    failures.push(
+      new UsageError(`deployment name '${options.deploymentName}' is too long for the artifact directory <deployment>_<timestamp>${PARTIAL_SUFFIX}: ${directoryTooLong}`, {
+        hint: 'pass a shorter name with --deployment (in director mode the artifact directory is named after --host)',
+      }),
+    );
+  }
   const planned = tryPlanScripts(deployment.jobs, 'backup', { withReleases: options.withReleases });
+  if (planned.plan) failures.push(...findArtifactNameProblems(planned.plan.mainJobs));
   return { plan: planned.plan, failures: [...failures, ...planned.failures] };
 }
 
@@ -120,7 +131,7 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
             job: job.name,
             remoteDir: artifact.remoteDir,
             localFile: directory.describe(artifact.file),
-            createSink: () => directory.createArtifact(artifact.file),
+            createSink: (onWriteError) => directory.createArtifact(artifact.file, onWriteError),
             signal: ctx.signal,
             remoteCompression: options.remoteCompression,
             onProgress: transfer.progress,
@@ -153,13 +164,11 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
     await directory.writeMetadata(metadata);
     metadataWritten = true;
   } catch (error) {
-    rec.fail(
-      new ArtifactError(`cannot write the metadata file in ${directory.location}: ${(error as Error).message}`, {
-        cause: error,
-        hint: 'check free space and permissions in the artifact path, then back up again',
-      }),
-    );
+    rec.fail(error);
   }
+  // An interrupt (or the last-resort guard in main.ts stopping the run after an internal error) in any phase
+  // means the backup is not known to be whole: it must not be renamed into place.
+  if (ctx.signal.aborted) rec.noteCancelled();
   const complete = metadataWritten && isComplete(rec.failures, backedUp, drained.length, plan.mainJobs.length);
   try {
     // Renamed into place only when the data is complete; otherwise it is kept as `<name>.failed` for inspection.

@@ -3,6 +3,7 @@
 import { asRoot } from '../contract/as-root.js';
 import { REMOTE_ARTIFACT_ROOT } from '../contract/paths.js';
 import { CleanupPreviousError } from '../errors.js';
+import { succeeded, whyFailed } from '../ssh/index.js';
 import type { RunContext } from './context.js';
 import { LockLedger, unlockJobs } from './locking.js';
 import type { OpenDeployment } from './open-deployment.js';
@@ -46,7 +47,7 @@ async function cleanUp(ctx: RunContext, deployment: OpenDeployment, options: Cle
       deployment.instances,
       async (instance) => {
         const result = await instance.shell.exec(asRoot(instance.shell, ['rm', '-rf', REMOTE_ARTIFACT_ROOT]), { signal: ctx.forceSignal });
-        if (result.exitCode !== 0) throw new Error(result.stderrTail.trim() || `exit status ${result.exitCode ?? result.signal}`);
+        if (!succeeded(result)) throw new Error(whyFailed(result));
       },
       { parallelism: ctx.parallelism, signal: ctx.forceSignal },
     );

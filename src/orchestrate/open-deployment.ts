@@ -3,11 +3,11 @@
 import { BBR_COMPATIBLE_VERSION, metadataEnv } from '../contract/bbr-version.js';
 import { discoverInstance, type DiscoveredJob } from '../contract/discover-scripts.js';
 import { parseJobMetadata, type JobMetadata } from '../contract/metadata.js';
-import { runScript } from '../contract/run-script.js';
+import { outputHeldOpenWarning, runScript, type ScriptOutput } from '../contract/run-script.js';
 import type { ScriptName } from '../contract/paths.js';
 import { BbrError, MetadataError } from '../errors.js';
 import type { InstanceTarget } from '../manifest/index.js';
-import type { RemoteShell } from '../ssh/index.js';
+import { CAPTURE_LIMIT_TEXT, type RemoteShell } from '../ssh/index.js';
 import type { ConnectInstance, RunContext } from './context.js';
 import { runAll } from './run-waves.js';
 
@@ -137,7 +137,7 @@ async function deployJobs(
       scripts: job.scripts,
       metadata,
       backupOneRestoreAll: inManifest?.backupOneRestoreAll === true,
-      bootstrap: target.index === 0,
+      bootstrap: target.bootstrap ?? target.index === 0,
       shell,
     });
   }
@@ -145,9 +145,9 @@ async function deployJobs(
 }
 
 async function readMetadata(ctx: RunContext, shell: RemoteShell, job: string): Promise<JobMetadata> {
-  let stdout: string;
+  let output: ScriptOutput;
   try {
-    stdout = await runScript(shell, {
+    output = await runScript(shell, {
       job,
       script: 'metadata',
       env: metadataEnv(ctx.bbrTsVersion),
@@ -160,7 +160,14 @@ async function readMetadata(ctx: RunContext, shell: RemoteShell, job: string): P
       hint: `run it by hand on the instance to see why: sudo BBR_VERSION=${BBR_COMPATIBLE_VERSION} /var/vcap/jobs/${job}/bin/bbr/metadata`,
     });
   }
-  return parseJobMetadata(stdout, { job, instance: shell.instance });
+  if (output.outputHeldOpen) ctx.events({ type: 'warning', instance: shell.instance, job, message: outputHeldOpenWarning(shell.instance, job, 'metadata') });
+  // Parsing a cut text could silently drop keys (a lock order, skip_bbr_scripts) that came after the cut.
+  if (output.stdoutTruncated) {
+    throw new MetadataError(`metadata script of job '${job}' on ${shell.instance} printed more than ${CAPTURE_LIMIT_TEXT}; bbr-ts reads no metadata that long`, {
+      hint: `job metadata is a few lines of YAML: fix the metadata script (run it by hand to see its output: sudo BBR_VERSION=${BBR_COMPATIBLE_VERSION} /var/vcap/jobs/${job}/bin/bbr/metadata)`,
+    });
+  }
+  return parseJobMetadata(output.stdout, { job, instance: shell.instance });
 }
 
 export function asBbrError(error: unknown): BbrError {

@@ -1,7 +1,8 @@
 // Pure planning: lock waves, unlock waves and artifact names are decided here, before any script runs,
 // so `--dry-run` can print exactly what a run would do.
 import { remoteArtifactDir, type ScriptName } from '../contract/paths.js';
-import { BbrError } from '../errors.js';
+import { BbrError, PreconditionError } from '../errors.js';
+import { lengthProblem, nameProblem, quoteName } from '../names.js';
 import { orderLockWaves, reverseWaves } from '../order/index.js';
 import type { Operation, PlanDescription, PlannedJob } from '../report/events.js';
 import type { DeployedJob } from './open-deployment.js';
@@ -107,6 +108,47 @@ export function backupArtifactOf(job: ArtifactJob): JobArtifact {
 export function restoreArtifactOf(job: ArtifactJob): JobArtifact {
   if (job.backupOneRestoreAll) return customArtifact(backupOneRestoreAllName(job));
   return { name: job.name, file: artifactFileName(job), remoteDir: remoteArtifactDir(job.name), custom: false };
+}
+
+/**
+ * Every artifact file name of a backup must be usable and distinct. Names were checked one by one already
+ * (manifest, discovery); joined they can still be too long, and `-` joins ambiguously: group `db` with job
+ * `0-j` and group `db-0` with job `j` both make `db-0-0-j.tar`, and a custom artifact
+ * `<job>-<release>-backup-one-restore-all.tar` can meet an instance artifact. Two drains into one file would
+ * ruin both artifacts, so the backup is refused before anything is locked.
+ */
+export function findArtifactNameProblems(jobs: readonly (ArtifactJob & Pick<DeployedJob, 'instance'>)[]): PreconditionError[] {
+  const problems: PreconditionError[] = [];
+  const owners = new Map<string, { owner: string; custom: boolean }>();
+  for (const job of jobs) {
+    const artifact = backupArtifactOf(job);
+    const owner = artifact.custom ? `custom artifact '${artifact.name}' of job '${job.name}' on ${job.instance}` : `job '${job.name}' on ${job.instance}`;
+    // A custom artifact's name holds the release from the manifest, and names a remote directory too.
+    const refused = artifact.custom ? nameProblem(artifact.name) : lengthProblem(artifact.file);
+    const tooLong = refused ?? lengthProblem(artifact.file);
+    if (tooLong) {
+      const what = artifact.custom ? `custom artifact name ${quoteName(artifact.name)}` : `artifact file name ${artifact.file}`;
+      problems.push(
+        new PreconditionError(`job '${job.name}' on ${job.instance} cannot be backed up: its ${what} cannot be used: ${tooLong}`, {
+          hint: 'BBR names artifacts <group>-<index>-<job>.tar and <job>-<release>-backup-one-restore-all.tar; shorten the instance group, job or release name',
+        }),
+      );
+      continue;
+    }
+    const other = owners.get(artifact.file);
+    // Two bootstrap instances writing one custom artifact are reported by backup's own custom-artifact check.
+    if (other !== undefined && other.custom && artifact.custom) continue;
+    if (other !== undefined) {
+      problems.push(
+        new PreconditionError(`${other.owner} and ${owner} would both be saved as ${artifact.file}`, {
+          hint: 'BBR names artifacts <group>-<index>-<job>.tar, so these two collide; rename an instance group or job so that the names differ',
+        }),
+      );
+      continue;
+    }
+    owners.set(artifact.file, { owner, custom: artifact.custom });
+  }
+  return problems;
 }
 
 /** The plan as plain data for reports: instance and job names only, no connections. */

@@ -1,8 +1,8 @@
 // Collects a run's failures and reports phases and scripts as events. Workflows return its outcome
 // instead of throwing for expected failures; cli/exit.ts turns the failures into text and an exit code.
-import { BbrError, CancelledError, exitCodeOf, hintOf, type BbrErrorOptions } from '../errors.js';
+import { BbrError, CancelledError, exitCodeOf, hintOf, InternalError, type BbrErrorOptions } from '../errors.js';
 import type { ScriptName } from '../contract/paths.js';
-import { runScript } from '../contract/run-script.js';
+import { outputHeldOpenWarning, runScript } from '../contract/run-script.js';
 import type { Phase } from '../report/events.js';
 import type { RunContext } from './context.js';
 import { asBbrError, type DeployedJob } from './open-deployment.js';
@@ -46,7 +46,10 @@ export class RunRecorder {
   noteCancelled(hint?: string): void {
     const index = this.failures.findIndex((f) => f instanceof CancelledError);
     if (index >= 0 && hint === undefined) return;
-    const error = new CancelledError('the run was interrupted by the operator', {
+    const reason: unknown = this.ctx.signal.reason;
+    const message =
+      reason instanceof InternalError ? `the run was stopped by an internal error: ${reason.message}` : 'the run was interrupted by the operator';
+    const error = new CancelledError(message, {
       hint: hint ?? 'check the summary above for jobs that may still be locked; run the matching cleanup command if any are',
     });
     if (index >= 0) this.failures[index] = error;
@@ -69,11 +72,11 @@ export class RunRecorder {
     job: DeployedJob,
     script: ScriptName,
     options: { env?: Record<string, string>; signal: AbortSignal; createDirectory?: string; wave?: number },
-  ): Promise<string> {
+  ): Promise<void> {
     const started = Date.now();
     this.ctx.events({ type: 'script-started', instance: job.instance, job: job.name, script, ...(options.wave === undefined ? {} : { wave: options.wave }) });
     try {
-      const stdout = await runScript(job.shell, {
+      const output = await runScript(job.shell, {
         job: job.name,
         script,
         env: options.env,
@@ -81,8 +84,8 @@ export class RunRecorder {
         timeoutMs: this.ctx.scriptTimeoutMs,
         createDirectory: options.createDirectory,
       });
+      if (output.outputHeldOpen) this.ctx.events({ type: 'warning', instance: job.instance, job: job.name, message: outputHeldOpenWarning(job.shell.instance, job.name, script) });
       this.ctx.events({ type: 'script-finished', instance: job.instance, job: job.name, script, durationMs: Date.now() - started });
-      return stdout;
     } catch (error) {
       this.ctx.events({
         type: 'script-finished',

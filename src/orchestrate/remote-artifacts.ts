@@ -3,7 +3,7 @@
 import { asRoot } from '../contract/as-root.js';
 import { REMOTE_ARTIFACT_ROOT } from '../contract/paths.js';
 import { CleanupError, PreconditionError, type BbrError } from '../errors.js';
-import type { RemoteShell } from '../ssh/index.js';
+import { succeeded, whyFailed, type RemoteShell } from '../ssh/index.js';
 import type { RunContext } from './context.js';
 import type { RunRecorder } from './recorder.js';
 import { runAll } from './run-waves.js';
@@ -31,8 +31,9 @@ export async function removeRemoteArtifacts(
   const outcomes = await runAll(
     shells,
     async (shell) => {
+      // Bounded by the command timeout: a hung rm must not keep the run (or an interrupted one) alive.
       const result = await shell.exec(asRoot(shell, ['rm', '-rf', REMOTE_ARTIFACT_ROOT]), { signal: options.signal });
-      if (result.exitCode !== 0) throw new Error(result.stderrTail.trim() || `exit ${result.exitCode}`);
+      if (!succeeded(result)) throw new Error(whyFailed(result));
     },
     { parallelism: options.parallelism, signal: options.signal },
   );

@@ -44,7 +44,7 @@ export async function runVerifyCommand(
     };
   }
   const { shell } = target;
-  const result = await shell.exec(asRootShell(shell, command), { signal: options.signal, timeoutMs: options.timeoutMs });
+  const result = await shell.exec(asRootShell(shell, command), { signal: options.signal, timeoutMs: options.timeoutMs ?? null });
   const output = [result.stdout, result.stderrTail].filter((text) => text.trim() !== '').join('\n');
   return {
     passed: result.exitCode === 0 && !result.timedOut && !result.cancelled,

@@ -95,4 +95,23 @@ describe('formatSummaryTable', () => {
     ]).summary();
     expect(formatSummaryTable(summary)).toBe("Summary: pre-backup-check of 'd' succeeded in 0.01s\n");
   });
+
+  it('keeps skipped artifacts, warnings and whether a failed backup is complete, and shows them in the table', () => {
+    const summary = collect([
+      start,
+      { type: 'warning', message: 'the backup in /a/d_1 is complete' },
+      { type: 'artifact-skipped', file: 'web-1-web.tar', instance: 'web/1', job: 'web', reason: 'job web on web/1 has no restore script' },
+      { type: 'run-finished', operation: 'backup', exitCode: 8, durationMs: 10, artifactPath: '/a/d_1', artifactComplete: true },
+    ]).summary();
+    expect(summary).toMatchObject({
+      status: 'failed',
+      artifactComplete: true,
+      warnings: [{ message: 'the backup in /a/d_1 is complete' }],
+      skippedArtifacts: [{ file: 'web-1-web.tar', instance: 'web/1', job: 'web', reason: 'job web on web/1 has no restore script' }],
+    });
+    const table = formatSummaryTable(summary);
+    expect(table).toContain('Skipped 1 artifact(s) of the backup that no job restores from:\n  web-1-web.tar: job web on web/1 has no restore script\n');
+    expect(table).toContain('Artifact: /a/d_1 (0 file(s), 0 B; complete and restorable)');
+    expect(collect([start, { type: 'run-finished', operation: 'backup', exitCode: 0, durationMs: 1 }]).summary()).not.toHaveProperty('skippedArtifacts');
+  });
 });

@@ -6,10 +6,11 @@ import ssh2 from 'ssh2';
 import type { ConnectConfig } from 'ssh2';
 import { ConnectionError, HostKeyError } from '../errors.js';
 import type { SshCredentials } from './credentials.js';
-import { checkHostKey } from './host-key-check.js';
+import { parsePublicKeyLine } from './credentials.js';
+import { checkHostKey, checkPinnedHostKey } from './host-key-check.js';
 import { hostKeyAlgorithmsFor } from './known-hosts.js';
-import type { ExecOptions, ExecResult, RemoteShell } from './remote-shell.js';
-import { runChannel, type ChannelExit, type OpenedChannel } from './run-channel.js';
+import type { CommandLimits, ExecOptions, ExecResult, RemoteShell } from './remote-shell.js';
+import { runChannel, type ChannelExit, type ChannelOptions, type OpenedChannel } from './run-channel.js';
 
 const { Client } = ssh2;
 
@@ -25,8 +26,26 @@ export interface ConnectOptions {
   keepaliveCountMax?: number;
   /** Channels open at once on this connection; sshd's MaxSessions defaults to 10. */
   maxChannels?: number;
+  /** Bounds for commands that do not bring their own (DEFAULT_COMMAND_LIMITS when left out). */
+  limits?: CommandLimits;
   signal?: AbortSignal;
+  /** Dials the instance through a gateway (a jumpbox) instead of directly; see gateway.ts. */
+  gateway?: Gateway;
 }
+
+/** Opens a byte stream to host:port on behalf of a connection (an SSH direct-tcpip channel through a jumpbox). */
+export interface Gateway {
+  dial(host: string, port: number, signal?: AbortSignal): Promise<NodeJS.ReadWriteStream>;
+}
+
+/**
+ * The one place the defaults live (the CLI's --command-timeout and --transfer-stall-timeout show them). Ten
+ * minutes lets `rm -rf` of an artifact of millions of files finish; five minutes without a byte is no transfer.
+ */
+export const DEFAULT_COMMAND_LIMITS: Readonly<CommandLimits> = Object.freeze({
+  commandTimeoutMs: 600_000,
+  transferStallTimeoutMs: 300_000,
+});
 
 // AES-GCM first: CPUs encrypt it in hardware on both ends (OpenSSH and Node's OpenSSL), so a drain runs at
 // the speed of `ssh -c aes128-gcm@openssh.com`; ChaCha20 stays as a fallback for servers without AES-GCM.
@@ -68,7 +87,12 @@ function isAuthFailure(error: unknown): boolean {
   return error instanceof Error && /authentication methods failed/i.test(error.message);
 }
 
-function connectOnce(options: ConnectOptions): Promise<RemoteShell> {
+async function connectOnce(options: ConnectOptions): Promise<RemoteShell> {
+  const sock = options.gateway ? await options.gateway.dial(options.host, options.port, options.signal) : undefined;
+  return connectOver(options, sock);
+}
+
+function connectOver(options: ConnectOptions, sock: NodeJS.ReadWriteStream | undefined): Promise<RemoteShell> {
   const { credentials, host, port } = options;
   return new Promise((resolve, reject) => {
     const client = new Client();
@@ -83,7 +107,20 @@ function connectOnce(options: ConnectOptions): Promise<RemoteShell> {
       keepaliveCountMax: options.keepaliveCountMax ?? 3,
       algorithms: { cipher: CIPHERS as never },
     };
-    if (credentials.knownHosts) {
+    if (sock) config.sock = sock as never;
+    if (credentials.pinnedHostKey !== undefined) {
+      const pinned = parsePublicKeyLine(credentials.pinnedHostKey);
+      if (!pinned) {
+        reject(new HostKeyError(`the host key reported for ${options.instance} is not a public key`, { hint: 'check the instance with `bosh -d DEPLOYMENT instances`; its agent may be broken' }));
+        return;
+      }
+      // Offer only the pinned key's type, so the server cannot pick another key we have no record of.
+      config.algorithms = { ...config.algorithms, serverHostKey: hostKeyAlgorithmsFor([pinned.type]) as never };
+      config.hostVerifier = (key: Buffer) => {
+        hostKeyProblem = checkPinnedHostKey(key, pinned, options);
+        return hostKeyProblem === undefined;
+      };
+    } else if (credentials.knownHosts) {
       const known = credentials.knownHosts.keysFor(host, port);
       const trusted = known.filter((k) => !k.revoked);
       // Offer only the key types we have on record, so the server cannot pick one we cannot check.
@@ -117,6 +154,7 @@ class SshConnection implements RemoteShell {
   readonly needsSudo: boolean;
   private readonly client: InstanceType<typeof Client>;
   private readonly limit: ReturnType<typeof pLimit>;
+  private readonly limits: CommandLimits;
   private closedError: ConnectionError | undefined;
 
   constructor(client: InstanceType<typeof Client>, options: ConnectOptions) {
@@ -124,6 +162,7 @@ class SshConnection implements RemoteShell {
     this.instance = options.instance;
     this.needsSudo = options.credentials.username !== 'root';
     this.limit = pLimit(options.maxChannels ?? 8);
+    this.limits = options.limits ?? DEFAULT_COMMAND_LIMITS;
     const lost = (reason: string) => {
       this.closedError ??= new ConnectionError(`connection to ${options.instance} (${options.host}:${options.port}) lost: ${reason}`, {
         hint: 'check that the instance is up; then run the matching cleanup command (backup-cleanup or restore-cleanup) so no job stays locked',
@@ -151,15 +190,27 @@ class SshConnection implements RemoteShell {
         // Listen now, not after the await: ssh2 may parse the whole reply (data, exit-status, close) in the same
         // tick as this callback, and a missed 'exit' turned a successful command into "no exit status".
         const exit: ChannelExit = { code: null, signal: null };
-        channel.on('exit', (code: number | null, signalName?: string) => {
-          exit.code = typeof code === 'number' ? code : null;
-          exit.signal = signalName ?? null;
-        });
+        const exited = new Promise<void>((done) =>
+          channel.on('exit', (code: number | null, signalName?: string) => {
+            exit.code = typeof code === 'number' ? code : null;
+            exit.signal = signalName ?? null;
+            done();
+          }),
+        );
         const closed = new Promise<void>((done) => channel.once('close', () => done()));
-        resolve({ channel, exit, closed });
+        resolve({ channel, exit, exited, closed });
       });
     });
-    return runChannel(opened, options, () => this.closedError);
+    return runChannel(opened, this.bounded(options), () => this.closedError);
+  }
+
+  /** Every command gets a bound: its own, the stall timeout for a transfer, or the command timeout. */
+  private bounded({ timeoutMs, transfer, ...rest }: ExecOptions): ChannelOptions {
+    return {
+      ...rest,
+      timeoutMs: timeoutMs === undefined ? (transfer ? undefined : this.limits.commandTimeoutMs) : (timeoutMs ?? undefined),
+      stallTimeoutMs: transfer ? this.limits.transferStallTimeoutMs : undefined,
+    };
   }
 }
 

@@ -44,3 +44,15 @@ function createFingerprint(key: Buffer): string {
   // OpenSSH prints unpadded base64 of the SHA-256 of the key blob.
   return createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
 }
+
+/** The presented key must be the one the director reported for this instance, byte for byte. */
+export function checkPinnedHostKey(key: Buffer, pinned: { type: string; blob: Buffer }, options: HostKeyTarget): HostKeyError | undefined {
+  if (key.equals(pinned.blob)) return undefined;
+  const presented = ssh2.utils.parseKey(key);
+  const type = presented instanceof Error ? 'unknown' : presented.type;
+  return new HostKeyError(
+    `host key of ${options.instance} at ${options.host}:${options.port} differs from the one the BOSH director reported: ` +
+      `it offered ${type} SHA256:${createFingerprint(key)}, the director reported ${pinned.type} SHA256:${createFingerprint(pinned.blob)}`,
+    { hint: 'someone may be intercepting the connection, or the address now belongs to another VM; check the instance with `bosh -d DEPLOYMENT instances` before trying again' },
+  );
+}

@@ -20,8 +20,17 @@ export interface ExecOptions {
   stdin?: Readable;
   /** When given, stdout is piped here with backpressure instead of being captured. */
   stdout?: Writable;
-  /** Kill the command when it runs longer than this. */
-  timeoutMs?: number;
+  /**
+   * Every command is bounded. Left out, the connection's command timeout applies (housekeeping: find, du, mkdir,
+   * rm). A number is this command's own limit; `null` means no overall limit: a job script without
+   * --script-timeout (BBR has none), or a transfer, which `transfer` bounds instead.
+   */
+  timeoutMs?: number | null;
+  /**
+   * A data transfer that may rightly run for hours: instead of the command timeout, it is stopped when no byte
+   * moved (stdin, stdout or stderr) for the connection's stall timeout.
+   */
+  transfer?: boolean;
   /** Called with each stderr chunk as it arrives (for debug logs). */
   onStderr?: (chunk: Buffer) => void;
   /** Called with each stdout chunk when stdout is captured (for debug logs). */
@@ -34,12 +43,29 @@ export interface ExecResult {
   signal: string | null;
   /** Captured stdout (only when no `stdout` stream was given), capped to keep memory bounded. */
   stdout: string;
+  /** The capture cap cut stdout short: text parsed from `stdout` would be wrong, so callers that parse it must refuse. */
+  stdoutTruncated: boolean;
   /** The last part of stderr, capped. */
   stderrTail: string;
   /** The last part of stdout, capped; empty when stdout was streamed to `stdout`. */
   stdoutTail: string;
   timedOut: boolean;
+  /** A transfer was stopped because no byte moved for the stall timeout. */
+  stalled: boolean;
   cancelled: boolean;
+  /**
+   * The command exited but something it started (a daemon left in the background) kept its stdout or stderr
+   * open; bbr-ts stopped waiting for that output. The exit status stands.
+   */
+  outputHeldOpen: boolean;
+}
+
+/** The bounds every command on a connection gets unless it asks for its own. */
+export interface CommandLimits {
+  /** How long a housekeeping command (find, du, mkdir, rm) may run. */
+  commandTimeoutMs: number;
+  /** How long a transfer may go without moving a byte. */
+  transferStallTimeoutMs: number;
 }
 
 export interface RemoteShell {

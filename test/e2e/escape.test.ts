@@ -1,6 +1,7 @@
 // Issue 11 items 1 and 10 end to end: a hostile instance (a script writing ESC/OSC/CSI, C1 and bidi
 // characters to stderr, a job directory with an ESC in its name) and a crafted artifact directory never get a
-// raw control character onto the operator's terminal or into the text log; they show escaped (`\x1b`). Log
+// raw control character onto the operator's terminal or into the text log; they show escaped (`\x1b`). Names
+// with control characters are refused (item 7, test/e2e/hostile-names.test.ts); the refusals show them escaped. Log
 // files and --summary-json hold script output and are created 0600. The example deployment runs on
 // 127.0.30.21-23.
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -94,12 +95,18 @@ describe('a script writing terminal escapes to stderr', () => {
 
   it('never reaches a terminal raw: the live view and the error report show the escaped text', async () => {
     await fleet.setFault('database/0', 'database', 'backup', HOSTILE_STDERR);
-    evilJobDir = await installEvilJob();
     const result = await underPty(['deployment', ...flags, 'backup', '-a', await tmp('artifacts')]);
     expect(result.exitCode, result.output).not.toBe(0);
     expect(result.output).toMatch(/\x1b\[2K/); // the live view did render, with its own escape codes
     expect(result.output).not.toMatch(RAW_HOSTILE);
     expect(result.output).toContain(ESCAPED_STDERR);
+  });
+
+  it('a job directory name refused for its control characters shows escaped on a terminal too', async () => {
+    evilJobDir = await installEvilJob();
+    const result = await underPty(['deployment', ...flags, 'backup', '-a', await tmp('artifacts')]);
+    expect(result.exitCode, result.output).not.toBe(0);
+    expect(result.output).not.toMatch(RAW_HOSTILE);
     expect(result.output).toContain(ESCAPED_JOB);
   });
 });
@@ -130,24 +137,24 @@ describe('a crafted artifact directory', () => {
     return dir;
   }
 
-  it('artifact show prints the names escaped', async () => {
+  // Names in metadata that hold control characters are refused (issue 11 item 7); the refusal shows them escaped.
+  it('artifact show refuses the names, showing them escaped', async () => {
     const dir = await craft();
     const result = await runBbrTs(['artifact', 'show', dir]);
-    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.exitCode).toBe(1);
     expect(result.stdout).not.toMatch(RAW_CONTROL);
-    expect(result.stdout).toContain(String.raw`deployment:  ex\x1b[2Jample`);
-    expect(result.stdout).toContain(String.raw`web\x1b]0;pwned\x07/0 web-server: 1 file(s)`);
-    expect(result.stdout).toContain(String.raw`web/1 web-server\u{202e}\x9b2J: 0 file(s), MISSING`);
+    expect(result.stderr).not.toMatch(RAW_CONTROL);
+    expect(result.stderr).toContain(String.raw`instances[0] name "web\x1b]0;pwned\x07" cannot be used: it contains a control character`);
+    expect(result.stderr).toContain(String.raw`ex\x1b[2Jample_20190227T101030Z`);
   });
 
-  it('artifact verify prints verdicts and the error report escaped', async () => {
+  it('artifact verify prints its verdict and the error report escaped', async () => {
     const dir = await craft();
     const result = await runBbrTs(['artifact', 'verify', dir]);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).not.toMatch(RAW_CONTROL);
     expect(result.stderr).not.toMatch(RAW_CONTROL);
-    expect(result.stdout).toContain(String.raw`web\x1b]0;pwned\x07-0-web-server.tar (web\x1b]0;pwned\x07/0 web-server): OK`);
     expect(result.stdout).toContain(String.raw`ex\x1b[2Jample_20190227T101030Z: NOT whole`);
-    expect(result.stderr).toContain(String.raw`web-1-web-server\u{202e}\x9b2J.tar is missing`);
+    expect(result.stderr).toContain(String.raw`instances[0] name "web\x1b]0;pwned\x07" cannot be used: it contains a control character`);
   });
 });

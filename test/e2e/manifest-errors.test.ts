@@ -78,7 +78,9 @@ describe('credential errors', () => {
   it('missing required flags', async () => {
     const result = await runBbrTs(['deployment', 'backup']);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/Missing required arguments: manifest, username, private-key-path/);
+    expect(result.stderr).toMatch(/pass --manifest FILE \(instances at static IPs\) or --target DIRECTOR/);
+    const keyless = await runBbrTs(['deployment', '--manifest', 'deploy.yml', 'backup']);
+    expect(keyless.stderr).toMatch(/Missing required arguments with --manifest: username, private-key-path/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

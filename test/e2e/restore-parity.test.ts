@@ -177,6 +177,8 @@ describe('backups BBR restores are restored; what cannot be restored is skipped 
       const verified = await runBbrTs(['artifact', 'verify', artifact]);
       expect(verified.exitCode).toBe(0);
       expect(verified.stdout).toMatch(/mysql-artifact\.tar \(custom artifact mysql-artifact\): OK, listed without files and absent/);
+      const shown = await runBbrTs(['artifact', 'show', artifact]);
+      expect(shown.stdout).toMatch(/custom artifact mysql-artifact: 0 file\(s\), no tar \(listed without files, as Go bbr writes it\)/);
 
       const { result, summary } = await restoreWithSummary(artifact);
       expect(result.stderr).toBe('');

@@ -85,7 +85,9 @@ async function showCommand(runtime: Runtime, dir: string, flags: StorageFlags): 
     `instances:   ${metadata.instances.length}, artifacts: ${description.artifacts.length}`,
   ];
   for (const a of description.artifacts) {
-    const size = a.tarBytes === undefined ? 'MISSING' : formatBytes(a.tarBytes);
+    // Go bbr lists the legacy mysql-restore job's custom artifact without files and writes no tar for it.
+    const listedEmpty = a.custom && a.fileCount === 0;
+    const size = a.tarBytes !== undefined ? formatBytes(a.tarBytes) : listedEmpty ? 'no tar (listed without files, as Go bbr writes it)' : 'MISSING';
     lines.push(`  ${a.label}: ${a.fileCount} file(s), ${size} (${a.file})`);
   }
   // Names and the directory come from the artifact directory, which anyone may have written: escaped per line.

@@ -7,6 +7,7 @@ import { deploymentBackupCleanup } from './deployment-backup-cleanup.js';
 import { deploymentDrill } from './deployment-drill.js';
 import { deploymentPreBackupCheck } from './deployment-pre-backup-check.js';
 import { deploymentRestore } from './deployment-restore.js';
+import { deploymentRemoveSshUser } from './deployment-remove-ssh-user.js';
 import { deploymentRestoreCleanup } from './deployment-restore-cleanup.js';
 import type { SetExitCode, Subcommand } from './types.js';
 
@@ -17,15 +18,17 @@ const SUBCOMMANDS: Subcommand[] = [
   deploymentRestore,
   deploymentRestoreCleanup,
   deploymentDrill,
+  deploymentRemoveSshUser,
 ];
 
 export function deploymentMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
-  return y.command('deployment', 'Work on a deployment described by a BOSH manifest (one SSH connection per instance)', (mode) => {
+  return y.command('deployment', 'Work on a deployment: instances from a BOSH director (--target, as BBR) or a manifest (--manifest)', (mode) => {
     let withSubcommands = deploymentOptions(mode) as unknown as Argv;
     for (const sub of SUBCOMMANDS) withSubcommands = sub(withSubcommands, runtime, setExit);
     return withSubcommands
       .demandCommand(1, 'name a subcommand (see the list above)')
       .example(`$0 deployment ${EXAMPLE_FLAGS} backup`, 'back up the deployment described by deploy.yml into the current folder')
+      .example('$0 deployment --target 10.0.0.6 --username admin --deployment redis --ca-cert ca.pem backup', 'BBR\'s own command line: instances and a temporary SSH user from the director (password in BOSH_CLIENT_SECRET)')
       .example('BBR_TS_USERNAME=vcap $0 deployment --manifest deploy.yml --key ~/.ssh/bbr pre-backup-check', 'flags can also come from BBR_TS_<FLAG> environment variables');
   });
 }
