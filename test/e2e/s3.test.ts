@@ -149,6 +149,26 @@ describe('object storage (S3)', () => {
     }
   });
 
+  it('artifact list works on a local folder too: complete, failed (.failed) and incomplete (.partial or no metadata)', async () => {
+    const { dir } = await backupTo('for-local-list');
+    const local = await copyDown(dir);
+    const parent = path.dirname(local);
+    await mkdir(path.join(parent, 'example_20200101T000000Z.failed'));
+    await mkdir(path.join(parent, 'example_20200102T000000Z.partial'));
+    await mkdir(path.join(parent, 'example_20200103T000000Z'));
+    await mkdir(path.join(parent, 'not-a-backup'));
+    const listed = await runBbrTs(['artifact', 'list', parent]);
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    const rows = listed.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s{2,}/));
+    expect(rows.map((r) => [r[1], r[3]])).toEqual([
+      ['2020/01/01 00:00:00 UTC', 'failed'],
+      ['2020/01/02 00:00:00 UTC', 'incomplete'],
+      ['2020/01/03 00:00:00 UTC', 'incomplete'],
+      [expect.stringMatching(/UTC$/), 'complete'],
+    ]);
+    expect(rows[3]![4]).toBe(local);
+  });
+
   it('restores a backup written in Go bbr\'s format after copying it up with a plain S3 client', async () => {
     const artifact = await buildBbrArtifact();
     const name = path.basename(artifact);
@@ -162,8 +182,14 @@ describe('object storage (S3)', () => {
   });
 
   it('refuses a wrong secret and a missing bucket before any lock, in the pre-flight', async () => {
-    const wrong = await bbr(['deployment', ...flags, 'backup', '-a', `s3://${BUCKET}/denied`, ...s3.flags], { AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
+    const summary = path.join(jumpbox, '..', 'denied-summary.json');
+    const wrong = await bbr(['deployment', ...flags, 'backup', '-a', `s3://${BUCKET}/denied`, ...s3.flags, '--summary-json', summary], {
+      AWS_SECRET_ACCESS_KEY: 'not-the-secret',
+    });
     expect(wrong.exitCode).toBe(1);
+    const summaryText = await readFile(summary, 'utf8');
+    expect(JSON.parse(summaryText)).toMatchObject({ exitCode: 1 });
+    expect(summaryText).not.toContain('not-the-secret');
     expect(wrong.stderr).toMatch(/S3 pre-flight check: listing s3:\/\/backups\/denied failed: SignatureDoesNotMatch/);
     expect(wrong.stderr).toMatch(/check the credentials/);
     expect(wrong.stderr + wrong.stdout).not.toContain('not-the-secret');
@@ -217,7 +243,8 @@ describe('object storage (S3)', () => {
       await s3.start();
       const result = await run;
       expect(result.exitCode, stderr + stdout).toBe(1);
-      expect(stderr).toMatch(/draining the artifact of job 'database' on database\/0 failed/);
+      expect(stderr).toMatch(/cannot write the artifact of job 'database' on database\/0 to s3:\/\/backups\/killed\/example_\d{8}T\d{6}Z\/database-0-database\.tar: uploading .* failed: ECONNREFUSED/);
+      expect(stderr).toMatch(/next step: check that the S3 endpoint/);
       for (const instance of fleet.instances) {
         const unlocks = (await fleet.events(instance.name)).filter((e) => e.script === 'post-backup-unlock');
         expect(unlocks.length, instance.name).toBe(1);
