@@ -3,6 +3,7 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createInterface, type Interface as ReadlineInterface } from 'node:readline';
+import { guardUnfinishedRun } from './cli/exit.js';
 import { runCli } from './cli/parser.js';
 import { CancelledError, InternalError } from './errors.js';
 import type { RunEvent } from './report/events.js';
@@ -89,6 +90,7 @@ function onInternalError(error: unknown): void {
 process.on('uncaughtException', onInternalError);
 process.on('unhandledRejection', onInternalError);
 
+const finished = guardUnfinishedRun(process, process.stderr);
 const exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
@@ -100,6 +102,7 @@ const exitCode = await runCli(process.argv.slice(2), {
   color: process.stdout.isTTY === true && !process.env.NO_COLOR,
   events: watchLocking,
 });
+finished();
 // A pending confirmation prompt must not keep the process alive once the run is over.
 prompt?.close();
 // A run stopped by an internal error never exits 0, even if every phase it reached succeeded.

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
 import { parseBackupName } from '../orchestrate/artifact-store.js';
-import { isS3Location, parseS3Location, s3Store } from './s3-store.js';
+import { isS3Location, parseS3Location } from './s3-location.js';
+import { s3Store } from './s3-store.js';
 
 describe('s3 locations', () => {
   it('splits s3://bucket/prefix into bucket and a prefix without slashes at either end', () => {

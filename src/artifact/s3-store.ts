@@ -28,18 +28,12 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { ArtifactError, UsageError } from '../errors.js';
 import { MAX_METADATA_BYTES } from './read-input-file.js';
+import { DEFAULT_PART_MIB, parseS3Location, PARTS_IN_FLIGHT, S3_MAX_PART_MIB, S3_MAX_PARTS, S3_MIN_PART_MIB, S3_SCHEME } from './s3-location.js';
+
+const MiB = 1024 * 1024;
 import { parseBackupName, type ArtifactStore, type ListedBackup, type NewBackup, type StoredBackup } from '../orchestrate/artifact-store.js';
 import { serializeBackupMetadata, type BackupMetadata } from './metadata-file.js';
 
-export const S3_SCHEME = 's3://';
-const MiB = 1024 * 1024;
-/** S3's limits: parts of 5 MiB to 5 GiB, at most 10,000 of them per object. */
-export const S3_MIN_PART_MIB = 5;
-export const S3_MAX_PART_MIB = 5 * 1024;
-export const S3_MAX_PARTS = 10_000;
-/** 16 MiB parts: objects up to 156 GiB (10,000 parts); 4 in flight, so about 80 MiB of buffers per artifact. */
-export const DEFAULT_PART_MIB = 16;
-export const PARTS_IN_FLIGHT = 4;
 /** Marks a backup that failed; its other objects were removed. */
 export const FAILED_MARKER = '.bbr-ts-failed';
 /** Bounded retries of the SDK (exponential backoff with jitter) for throttling, 5xx and network errors. */
@@ -59,26 +53,6 @@ export interface S3Settings {
   partSizeMiB?: number;
   /** Retries and other things worth telling the operator (never secrets). */
   report?: (message: string) => void;
-}
-
-export function isS3Location(location: string): boolean {
-  return location.toLowerCase().startsWith(S3_SCHEME);
-}
-
-/** `s3://bucket/a/b` -> bucket and key prefix `a/b` (no slashes at either end; may be empty). */
-export function parseS3Location(location: string): { bucket: string; prefix: string } {
-  const rest = location.slice(S3_SCHEME.length);
-  const slash = rest.indexOf('/');
-  const bucket = slash === -1 ? rest : rest.slice(0, slash);
-  const prefix = (slash === -1 ? '' : rest.slice(slash + 1)).replace(/^\/+|\/+$/g, '');
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,62}$/.test(bucket)) {
-    throw new UsageError(`${location}: '${bucket}' is not a bucket name`, { hint: 'write it as s3://BUCKET/PREFIX, e.g. s3://backups/cf' });
-  }
-  const segments = prefix === '' ? [] : prefix.split('/');
-  if (segments.some((s) => s === '' || s === '.' || s === '..') || /[\u0000-\u001f\u007f]/.test(prefix)) {
-    throw new UsageError(`${location}: the prefix has an empty, '.' or '..' segment or a control character`, { hint: 'write it as s3://BUCKET/PREFIX, e.g. s3://backups/cf' });
-  }
-  return { bucket, prefix };
 }
 
 export function createS3Client(settings: S3Settings): S3Client {

@@ -1,6 +1,7 @@
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, ScriptError, UnlockError } from '../errors.js';
-import { reportFailures } from './exit.js';
+import { guardUnfinishedRun, reportFailures, STALLED_RUN_MESSAGE } from './exit.js';
 
 describe('reportFailures', () => {
   it('never passes an instance\'s control characters to the terminal, and keeps its lines right of our own', () => {
@@ -27,5 +28,30 @@ describe('reportFailures', () => {
     expect(text).toContain('  next step: retry\n    next step: fake\n');
     expect(text).toContain('\n    error 3: fake\n      next step: rm -rf /\n');
     expect(text).toContain('run `bbr-ts x\\x1b[2J`');
+  });
+});
+
+describe('guardUnfinishedRun', () => {
+  function fakeProcess() {
+    const proc = Object.assign(new EventEmitter(), { exits: [] as number[], exit: (code: number) => void proc.exits.push(code) });
+    const written: string[] = [];
+    return { proc, written, stderr: { write: (text: string) => written.push(text) } };
+  }
+
+  it('reports an event loop that empties before the run finished, and fails', () => {
+    const { proc, written, stderr } = fakeProcess();
+    guardUnfinishedRun(proc, stderr);
+    proc.emit('beforeExit');
+    expect(written).toEqual([`${STALLED_RUN_MESSAGE}\n`]);
+    expect(proc.exits).toEqual([1]);
+  });
+
+  it('stays quiet once the run finished', () => {
+    const { proc, written, stderr } = fakeProcess();
+    const finished = guardUnfinishedRun(proc, stderr);
+    finished();
+    proc.emit('beforeExit');
+    expect(written).toEqual([]);
+    expect(proc.exits).toEqual([]);
   });
 });

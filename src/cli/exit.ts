@@ -1,5 +1,5 @@
 // The one place where failures become text for the operator and an exit status (BBR's bitmask).
-import { BbrError, CancelledError, CleanupError, DrainError, exitCodeOf, hintOf, UnlockError } from '../errors.js';
+import { BbrError, CancelledError, CleanupError, DrainError, ExitBit, exitCodeOf, hintOf, UnlockError } from '../errors.js';
 import { escapeLine, escapeLines } from '../report/escape.js';
 
 export interface ExitReport {
@@ -45,4 +45,28 @@ function messageOf(failure: unknown): string {
   // Not one of ours: a bug. Say so plainly; the stack goes to the debug log, not to the operator.
   const message = failure instanceof Error ? failure.message : String(failure);
   return `internal error: ${message} (this is a bug in bbr-ts; rerun with --debug and report it)`;
+}
+
+export const STALLED_RUN_MESSAGE =
+  'internal error: the run stopped before it finished, with nothing left to wait for (this is a bug in bbr-ts; rerun with --debug and report it)';
+
+/**
+ * A run whose pending steps all wait on something that can never happen (a bug) lets Node's event loop empty
+ * while main still awaits the run; Node then ends the process with status 0, as if the run had succeeded.
+ * Until the returned `finished()` is called, an empty event loop ('beforeExit') is reported as an internal
+ * error and ends the process with the generic failure bit.
+ */
+export function guardUnfinishedRun(
+  proc: { once(event: 'beforeExit', listener: () => void): unknown; exit(code: number): void },
+  stderr: { write(text: string): unknown },
+): () => void {
+  let done = false;
+  proc.once('beforeExit', () => {
+    if (done) return;
+    stderr.write(`${STALLED_RUN_MESSAGE}\n`);
+    proc.exit(ExitBit.generic);
+  });
+  return () => {
+    done = true;
+  };
 }

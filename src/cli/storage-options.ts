@@ -2,7 +2,7 @@
 // credentials come from the AWS SDK's default chain (environment, AWS_PROFILE, instance roles), never flags.
 import type { Argv } from 'yargs';
 import { localStore } from '../artifact/local-store.js';
-import { DEFAULT_PART_MIB, isS3Location, PARTS_IN_FLIGHT, S3_MAX_PARTS, s3Store } from '../artifact/s3-store.js';
+import { DEFAULT_PART_MIB, isS3Location, PARTS_IN_FLIGHT, S3_MAX_PARTS } from '../artifact/s3-location.js';
 import type { ArtifactStore } from '../orchestrate/artifact-store.js';
 
 export interface StorageFlags {
@@ -40,9 +40,13 @@ export function storageFlags(argv: Record<string, unknown>): StorageFlags {
   };
 }
 
-/** The store behind an --artifact-path: object storage for s3://..., else a local folder. */
-export function openStore(location: string, flags: StorageFlags | undefined, report: (message: string) => void): ArtifactStore {
+/**
+ * The store behind an --artifact-path: object storage for s3://..., else a local folder. The AWS SDK is loaded
+ * only here, when it is needed: it costs about a second of start-up.
+ */
+export async function openStore(location: string, flags: StorageFlags | undefined, report: (message: string) => void): Promise<ArtifactStore> {
   if (!isS3Location(location)) return localStore(location);
+  const { s3Store } = await import('../artifact/s3-store.js');
   return s3Store(location, {
     endpoint: flags?.s3Endpoint,
     region: flags?.s3Region,

@@ -14,7 +14,7 @@ import type { Workflow } from './run-operation.js';
 import { openStore, type StorageFlags } from './storage-options.js';
 
 /** The artifact store of a run; its retries and the like become warnings. */
-function storeFor(ctx: RunContext, artifactPath: string, storage: StorageFlags | undefined): ArtifactStore {
+function storeFor(ctx: RunContext, artifactPath: string, storage: StorageFlags | undefined): Promise<ArtifactStore> {
   return openStore(artifactPath, storage, (message) => ctx.events({ type: 'warning', message }));
 }
 
@@ -33,13 +33,16 @@ export function backupWorkflow(flags: BackupFlags): Workflow {
   return {
     // Object storage: bucket, credentials and permissions are proved before connecting, so before any lock.
     async preflight(ctx) {
-      store = storeFor(ctx, flags.artifactPath, flags.storage);
-      return store.checkWritable(ctx.signal);
+      store = await storeFor(ctx, flags.artifactPath, flags.storage);
+      const refused = await store.checkWritable(ctx.signal);
+      // As restore's verification: the refusal reaches logs and --summary-json, not only the terminal.
+      for (const failure of refused) ctx.events({ type: 'failure', error: failure });
+      return refused;
     },
-    run: (ctx, deployment, scope) =>
+    run: async (ctx, deployment, scope) =>
       backup(ctx, deployment, {
         deploymentName: scope.name,
-        store: store ?? storeFor(ctx, flags.artifactPath, flags.storage),
+        store: store ?? (await storeFor(ctx, flags.artifactPath, flags.storage)),
         manifestText: flags.withManifest ? scope.manifestText : undefined,
         unsafeLockFree: flags.unsafeLockFree,
         remoteCompression: flags.remoteCompression,
@@ -55,13 +58,13 @@ export function backupDryRunWorkflow(flags: Pick<BackupFlags, 'artifactPath' | '
   return {
     dryRun: true,
     async preflight(ctx) {
-      store = storeFor(ctx, flags.artifactPath, flags.storage);
+      store = await storeFor(ctx, flags.artifactPath, flags.storage);
       return store.checkWritable(ctx.signal);
     },
-    run: (ctx, deployment, scope) =>
+    run: async (ctx, deployment, scope) =>
       planBackup(ctx, deployment, {
         deploymentName: scope.name,
-        store: store ?? storeFor(ctx, flags.artifactPath, flags.storage),
+        store: store ?? (await storeFor(ctx, flags.artifactPath, flags.storage)),
         withReleases: scope.withReleases,
         cleanupCommand: scope.cleanupCommand('backup-cleanup'),
       }),
@@ -88,7 +91,7 @@ export function restoreWorkflow(flags: { artifactPath: string; storage?: Storage
     async preflight(ctx) {
       ctx.events({ type: 'phase-started', phase: 'verify' });
       const started = Date.now();
-      stored = storeFor(ctx, flags.artifactPath, flags.storage).backup();
+      stored = (await storeFor(ctx, flags.artifactPath, flags.storage)).backup();
       // Object storage: metadata, object list and sizes here; each tar's bytes on the way to its instance,
       // before anything is locked (reading everything twice would double the transfer).
       const verified = await verifyBackup(stored, { signal: ctx.signal, contents: stored.cheapToRead ? undefined : false });

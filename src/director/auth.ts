@@ -26,23 +26,31 @@ export function basicAuth(credentials: ClientCredentials): Authenticator {
 /** Renew this long before the token's announced expiry, so a request never leaves with a token about to expire. */
 const RENEW_MARGIN_MS = 30_000;
 
+/**
+ * UAA tokens. BBR's `--username`/`--password` are a UAA client id and secret (client-credentials grant); bbr-ts
+ * also accepts a UAA *user* (the password grant `bosh log-in` uses, as client `bosh_cli` with an empty secret)
+ * when the client-credentials grant is refused. A password-grant token comes with a refresh token, which renews
+ * it without sending the password again.
+ */
 export function uaaAuth(uaa: HttpEndpoint & { basePath: string }, credentials: ClientCredentials, options: { timeoutMs: number; now?: () => number }): Authenticator {
   const now = options.now ?? Date.now;
   let token: { header: string; renewAt: number } | undefined;
+  let refreshToken: string | undefined;
+  let grant: 'client_credentials' | 'password' | undefined;
   let pending: Promise<string> | undefined;
-  const fetchToken = async (signal: AbortSignal | undefined): Promise<string> => {
-    const body = new URLSearchParams({ grant_type: 'client_credentials' }).toString();
-    let response;
+
+  const request = async (form: Record<string, string>, client: string, secret: string, signal: AbortSignal | undefined) => {
     try {
-      response = await httpsRequest(uaa, {
+      return await httpsRequest(uaa, {
         method: 'POST',
         path: `${uaa.basePath}/oauth/token`,
         headers: {
           Accept: 'application/json',
           'Content-Type': 'application/x-www-form-urlencoded',
-          Authorization: `Basic ${Buffer.from(`${encodeURIComponent(credentials.client)}:${encodeURIComponent(credentials.secret)}`).toString('base64')}`,
+          Authorization: `Basic ${Buffer.from(`${encodeURIComponent(client)}:${encodeURIComponent(secret)}`).toString('base64')}`,
         },
-        body,
+        // In the body, never the query string (bosh-cli uaa/client_request.go).
+        body: new URLSearchParams(form).toString(),
         signal,
         timeoutMs: options.timeoutMs,
         maxBytes: 1024 * 1024,
@@ -53,16 +61,14 @@ export function uaaAuth(uaa: HttpEndpoint & { basePath: string }, credentials: C
         hint: 'check that the UAA address the director announces is reachable from here (or through BOSH_ALL_PROXY)',
       });
     }
-    if (response.status !== 200) {
-      throw new DirectorError(`UAA refused a token for client '${credentials.client}': status ${response.status} ${excerpt(response.body)}`, {
-        hint: 'check --username/--password (BOSH_CLIENT/BOSH_CLIENT_SECRET): with a UAA director they are a UAA client id and secret with bosh.admin',
-      });
-    }
-    let parsed: { access_token?: unknown; token_type?: unknown; expires_in?: unknown };
+  };
+
+  const accept = (body: string): string => {
+    let parsed: { access_token?: unknown; token_type?: unknown; expires_in?: unknown; refresh_token?: unknown };
     try {
-      parsed = JSON.parse(response.body) as typeof parsed;
+      parsed = JSON.parse(body) as typeof parsed;
     } catch {
-      throw new DirectorError(`UAA answered a token request with something that is not JSON: ${excerpt(response.body)}`);
+      throw new DirectorError(`UAA answered a token request with something that is not JSON: ${excerpt(body)}`);
     }
     if (typeof parsed.access_token !== 'string' || typeof parsed.token_type !== 'string' || parsed.access_token === '') {
       throw new DirectorError('UAA answered a token request without access_token and token_type');
@@ -71,8 +77,37 @@ export function uaaAuth(uaa: HttpEndpoint & { basePath: string }, credentials: C
     // The header is sent as UAA wrote it (`bearer <token>`), as the bosh-cli does.
     const header = `${parsed.token_type} ${parsed.access_token}`;
     token = { header, renewAt: now() + Math.max(0, lifetimeMs - RENEW_MARGIN_MS) };
+    refreshToken = typeof parsed.refresh_token === 'string' && parsed.refresh_token !== '' ? parsed.refresh_token : undefined;
     return header;
   };
+
+  const fetchToken = async (signal: AbortSignal | undefined): Promise<string> => {
+    if (refreshToken) {
+      const refreshed = await request({ grant_type: 'refresh_token', refresh_token: refreshToken }, 'bosh_cli', '', signal);
+      if (refreshed.status === 200) return accept(refreshed.body);
+      refreshToken = undefined; // expired or revoked: log in again below
+    }
+    if (grant !== 'password') {
+      const response = await request({ grant_type: 'client_credentials' }, credentials.client, credentials.secret, signal);
+      if (response.status === 200) {
+        grant = 'client_credentials';
+        return accept(response.body);
+      }
+      if (grant === 'client_credentials' || response.status !== 401) throw refused(response.status, response.body, 'client');
+    }
+    const response = await request({ grant_type: 'password', username: credentials.client, password: credentials.secret }, 'bosh_cli', '', signal);
+    if (response.status === 200) {
+      grant = 'password';
+      return accept(response.body);
+    }
+    throw refused(response.status, response.body, grant === 'password' ? 'user' : 'client or user');
+  };
+
+  const refused = (status: number, body: string, as: string) =>
+    new DirectorError(`UAA refused a token for ${as} '${credentials.client}': status ${status} ${excerpt(body)}`, {
+      hint: 'check --username/--password (BOSH_CLIENT/BOSH_CLIENT_SECRET): with a UAA director they are a UAA client id and secret with bosh.admin (or a UAA user, as for `bosh log-in`)',
+    });
+
   return {
     kind: 'uaa',
     async header(signal, renew = false) {

@@ -14,15 +14,17 @@ import { waitForEvent } from '../support/faults.js';
 let fleet: Fleet;
 let director: StandInDirector;
 let flags: string[];
+let manifestText: string;
 const env = { BOSH_CLIENT_SECRET: 'director-secret' };
 
 beforeAll(async () => {
   const started = await startExampleFleet('127.0.66');
   fleet = started.fleet;
+  manifestText = await readFile(started.manifest, 'utf8');
   director = await startStandInDirector({
     address: '127.0.66.10',
     auth: { type: 'basic', user: 'admin', password: 'director-secret' },
-    deployments: { example: { fleet, manifestText: await readFile(started.manifest, 'utf8') } },
+    deployments: { example: { fleet, manifestText } },
   });
   flags = ['deployment', '--target', director.url, '--username', 'admin', '--deployment', 'example', '--ca-cert', director.caPath];
 });
@@ -178,5 +180,57 @@ describe('director faults: a clear error, nothing locked, no user left behind', 
     const removed = await runBbrTs(args, { env });
     expect(removed.exitCode, removed.stderr).toBe(0);
     expect(await director.usersLeft()).toEqual([]);
+  });
+});
+
+describe('a director with UAA', () => {
+  let uaa: StandInDirector;
+  let uaaFlags: string[];
+
+  beforeAll(async () => {
+    uaa = await startStandInDirector({
+      address: '127.0.66.10',
+      port: 25556,
+      // Each token works for 4 requests: it runs out in the middle of every run, as an expired token would.
+      auth: { type: 'uaa', clientId: 'bbr-client', secret: 'client-secret', tokenLifetimeS: 600, maxTokenUses: 4, users: { operator: 'user-password' } },
+      deployments: { example: { fleet, manifestText } },
+    });
+    uaaFlags = ['deployment', '--target', uaa.url, '--deployment', 'example', '--ca-cert', uaa.caPath];
+  });
+
+  afterAll(async () => {
+    await uaa?.stop();
+  });
+
+  it('client credentials; a token that stops working mid-run is renewed and the request resent', async () => {
+    const result = await runBbrTs([...uaaFlags, '--username', 'bbr-client', 'backup', '-a', await tempArtifactsDir()], { env: { BOSH_CLIENT_SECRET: 'client-secret' } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const grants = uaa.tokensIssued();
+    expect(grants.length).toBeGreaterThan(1);
+    expect(new Set(grants)).toEqual(new Set(['client_credentials']));
+    // The director did refuse an expired token, and the run went on.
+    expect(uaa.requests.some((r) => r.status === 401 && r.authorization?.startsWith('bearer '))).toBe(true);
+    expect(uaa.requests.filter((r) => r.path !== '/info' && !r.path.startsWith('/uaa/')).every((r) => r.authorization?.startsWith('bearer '))).toBe(true);
+    expect(await uaa.usersLeft()).toEqual([]);
+  });
+
+  it('a UAA user (password grant), renewed with its refresh token', async () => {
+    uaa.requests.length = 0;
+    const before = uaa.tokensIssued().length;
+    const result = await runBbrTs([...uaaFlags, '--username', 'operator', 'pre-backup-check'], { env: { BOSH_CLIENT_SECRET: 'user-password' } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const grants = uaa.tokensIssued().slice(before);
+    expect(grants[0]).toBe('password');
+    expect(grants.slice(1)).toContain('refresh_token');
+    expect(grants.filter((g) => g === 'password')).toHaveLength(1);
+    expect(await uaa.usersLeft()).toEqual([]);
+  });
+
+  it('UAA refusing the credentials: a clear error before anything is set up', async () => {
+    uaa.requests.length = 0;
+    const result = await runBbrTs([...uaaFlags, '--username', 'bbr-client', 'backup', '-a', await tempArtifactsDir()], { env: { BOSH_CLIENT_SECRET: 'wrong' } });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/UAA refused a token for client or user 'bbr-client': status 401/);
+    expect(uaa.requests.filter((r) => r.path.endsWith('/ssh'))).toEqual([]);
   });
 });

@@ -189,6 +189,7 @@ describe('object storage (S3)', () => {
     expect(wrong.exitCode).toBe(1);
     const summaryText = await readFile(summary, 'utf8');
     expect(JSON.parse(summaryText)).toMatchObject({ exitCode: 1 });
+    expect(summaryText).toMatch(/SignatureDoesNotMatch/);
     expect(summaryText).not.toContain('not-the-secret');
     expect(wrong.stderr).toMatch(/S3 pre-flight check: listing s3:\/\/backups\/denied failed: SignatureDoesNotMatch/);
     expect(wrong.stderr).toMatch(/check the credentials/);

@@ -24,6 +24,8 @@ export type StandInAuth =
       tokenLifetimeS: number;
       /** A token stops working after this many authorized requests (a token expiring mid-run, deterministically). */
       maxTokenUses?: number;
+      /** UAA users for the password grant (`bosh log-in`: client bosh_cli, empty secret), name → password. */
+      users?: Record<string, string>;
     };
 
 export interface StandInDeployment {
@@ -56,8 +58,8 @@ export interface StandInDirector {
   caPath: string;
   requests: LoggedRequest[];
   faults: StandInFaults;
-  /** Client-credentials tokens issued so far. */
-  tokensIssued(): number;
+  /** The grant type of every token issued so far, in order. */
+  tokensIssued(): string[];
   /** bosh_ users whose key is still installed on some instance, as `instance: user`. */
   usersLeft(): Promise<string[]>;
   /** The instance id the director reports for a fleet instance name (`group/index`). */
@@ -85,7 +87,8 @@ export async function startStandInDirector(options: {
   const tasks = new Map<number, Task>();
   let nextTask = 10;
   const tokens = new Map<string, { expires: number; uses: number }>();
-  let issued = 0;
+  const issued: string[] = [];
+  const refreshTokens = new Set<string>();
   const ids = new Map<string, string>();
   for (const [name, d] of Object.entries(options.deployments)) {
     for (const inst of d.fleet.instances) ids.set(`${name}:${inst.name}`, randomUUID());
@@ -122,17 +125,33 @@ export async function startStandInDirector(options: {
     const route = `${req.method} ${url.pathname}`;
     const json = (status: number, value: unknown) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
 
-    // §2.2: the stand-in UAA, client-credentials grant only, form in the body.
+    // §2.2: the stand-in UAA, form in the body: client credentials; password and refresh_token for client bosh_cli.
     if (options.auth.type === 'uaa' && route === 'POST /uaa/oauth/token') {
       const form = new URLSearchParams(body);
-      const expected = `Basic ${Buffer.from(`${options.auth.clientId}:${options.auth.secret}`).toString('base64')}`;
-      if (req.headers.authorization !== expected || form.get('grant_type') !== 'client_credentials' || url.searchParams.has('grant_type')) {
-        return json(401, { error: 'unauthorized', error_description: 'Bad credentials' });
+      const basic = (client: string, secret: string) => `Basic ${Buffer.from(`${client}:${secret}`).toString('base64')}`;
+      const grant = form.get('grant_type');
+      const refusedToken = () => json(401, { error: 'unauthorized', error_description: 'Bad credentials' });
+      if (url.searchParams.has('grant_type')) return refusedToken();
+      let refresh: string | undefined;
+      if (grant === 'client_credentials') {
+        if (req.headers.authorization !== basic(options.auth.clientId, options.auth.secret)) return refusedToken();
+      } else if (grant === 'password' || grant === 'refresh_token') {
+        if (req.headers.authorization !== basic('bosh_cli', '')) return refusedToken();
+        if (grant === 'password') {
+          const user = form.get('username') ?? '';
+          if (options.auth.users?.[user] === undefined || options.auth.users[user] !== form.get('password')) return refusedToken();
+        } else if (!refreshTokens.has(form.get('refresh_token') ?? '')) {
+          return json(401, { error: 'invalid_token', error_description: 'Invalid refresh token' });
+        }
+        refresh = form.get('refresh_token') ?? randomBytes(16).toString('hex');
+        refreshTokens.add(refresh);
+      } else {
+        return json(400, { error: 'unsupported_grant_type' });
       }
       const token = randomBytes(16).toString('hex');
       tokens.set(token, { expires: Date.now() + options.auth.tokenLifetimeS * 1000, uses: 0 });
-      issued++;
-      return json(200, { access_token: token, token_type: 'bearer', expires_in: options.auth.tokenLifetimeS, scope: 'bosh.admin', jti: randomUUID() });
+      issued.push(grant);
+      return json(200, { access_token: token, token_type: 'bearer', expires_in: options.auth.tokenLifetimeS, scope: 'bosh.admin', jti: randomUUID(), ...(refresh ? { refresh_token: refresh } : {}) });
     }
     // §2.1: no authentication needed.
     if (route === 'GET /info') {
@@ -261,7 +280,7 @@ export async function startStandInDirector(options: {
     caPath,
     requests,
     faults,
-    tokensIssued: () => issued,
+    tokensIssued: () => [...issued],
     idOf,
     async usersLeft() {
       const left: string[] = [];

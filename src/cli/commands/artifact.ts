@@ -7,11 +7,16 @@ import { escapeLine } from '../../report/escape.js';
 import { formatBytes } from '../../report/plain-lines.js';
 import { reportFailures } from '../exit.js';
 import type { Runtime } from '../runtime.js';
+import { isS3Location } from '../../artifact/s3-location.js';
 import { openStore, storageFlags, storageOptions, type StorageFlags } from '../storage-options.js';
+import { UsageError } from '../../errors.js';
+import { quoteName } from '../../names.js';
+import { BUCKETS, isEmptyPolicy, type KeepPolicy } from '../../retention/policy.js';
+import { pruneLocalArtifactPath } from '../../retention/prune.js';
 import type { SetExitCode } from './types.js';
 
 export function artifactMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
-  return y.command('artifact', 'Look at backups in a local folder or in object storage (s3://) without connecting to any instance', (mode) =>
+  return y.command('artifact', 'Look at, verify, list or prune backups without connecting anywhere (verify, show and list also in object storage, s3://)', (mode) =>
     storageOptions(mode)
       .command(
         'verify <dir>',
@@ -31,9 +36,33 @@ export function artifactMode(y: Argv, runtime: Runtime, setExit: SetExitCode): A
         (sub) => sub.positional('path', { type: 'string', demandOption: true, describe: 'the --artifact-path backups were written into' }),
         async (argv) => setExit(await listCommand(runtime, argv.path, storageFlags(argv))),
       )
+      .command(
+        'prune <path>',
+        "Remove old backups from an artifact path with restic's forget policy: each --keep-* bucket keeps the newest backup of each of its N newest periods",
+        (sub) =>
+          sub
+            .positional('path', { type: 'string', demandOption: true, describe: 'the folder holding <deployment>_<timestamp> directories (backup --artifact-path)' })
+            .option('deployment', { type: 'string', describe: 'prune only this deployment (default: every deployment, each on its own)' })
+            .option('keep-last', { type: 'number', describe: 'keep the N newest complete backups' })
+            .option('keep-hourly', { type: 'number', describe: 'keep the newest backup of each of the N newest hours that have one' })
+            .option('keep-daily', { type: 'number', describe: 'keep the newest backup of each of the N newest days (UTC) that have one' })
+            .option('keep-weekly', { type: 'number', describe: 'keep the newest backup of each of the N newest ISO weeks (Monday to Sunday, UTC)' })
+            .option('keep-monthly', { type: 'number', describe: 'keep the newest backup of each of the N newest months' })
+            .option('keep-yearly', { type: 'number', describe: 'keep the newest backup of each of the N newest years' })
+            .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be kept and removed; remove nothing' }),
+        async (argv) =>
+          setExit(
+            await pruneCommand(runtime, argv.path, {
+              ...(argv.deployment === undefined ? {} : { deployment: argv.deployment }),
+              dryRun: argv['dry-run'],
+              keep: { last: argv['keep-last'], hourly: argv['keep-hourly'], daily: argv['keep-daily'], weekly: argv['keep-weekly'], monthly: argv['keep-monthly'], yearly: argv['keep-yearly'] },
+            }),
+          ),
+      )
       .demandCommand(1, 'name a subcommand (see the list above)')
       .example('$0 artifact verify /var/backups/example_20240501T100001Z', 'exit 0 when the backup can be restored as it is')
-      .example('$0 artifact list s3://backups/cf', 'every backup under the prefix with its status'),
+      .example('$0 artifact list s3://backups/cf', 'every backup under the prefix with its status')
+      .example('$0 artifact prune /var/backups --keep-daily 7 --keep-weekly 4 --keep-monthly 6 --dry-run', 'show what a retention policy would remove'),
   );
 }
 
@@ -45,7 +74,7 @@ function storeAt(runtime: Runtime, location: string, flags: StorageFlags) {
 async function verifyCommand(runtime: Runtime, dir: string, flags: StorageFlags): Promise<number> {
   let verified;
   try {
-    verified = await verifyBackup(storeAt(runtime, dir, flags).backup(), { signal: runtime.signal });
+    verified = await verifyBackup((await storeAt(runtime, dir, flags)).backup(), { signal: runtime.signal });
   } catch (error) {
     const report = reportFailures([error]);
     runtime.stderr.write(report.text);
@@ -68,7 +97,7 @@ async function verifyCommand(runtime: Runtime, dir: string, flags: StorageFlags)
 async function showCommand(runtime: Runtime, dir: string, flags: StorageFlags): Promise<number> {
   let description;
   try {
-    description = await describeBackup(storeAt(runtime, dir, flags).backup());
+    description = await describeBackup((await storeAt(runtime, dir, flags)).backup());
   } catch (error) {
     const report = reportFailures([error]);
     runtime.stderr.write(report.text);
@@ -98,7 +127,7 @@ async function showCommand(runtime: Runtime, dir: string, flags: StorageFlags): 
 async function listCommand(runtime: Runtime, location: string, flags: StorageFlags): Promise<number> {
   let listed;
   try {
-    listed = await storeAt(runtime, location, flags).list(runtime.signal);
+    listed = await (await storeAt(runtime, location, flags)).list(runtime.signal);
   } catch (error) {
     const report = reportFailures([error]);
     runtime.stderr.write(report.text);
@@ -112,4 +141,64 @@ async function listCommand(runtime: Runtime, location: string, flags: StorageFla
   runtime.stdout.write([line(header), ...rows.map(line)].map(escapeLine).join('\n') + '\n');
   if (listed.length === 0) runtime.stderr.write(`no backups under ${escapeLine(location)}\n`);
   return 0;
+}
+
+interface PruneFlags {
+  deployment?: string;
+  dryRun: boolean;
+  keep: Record<(typeof BUCKETS)[number], number | undefined>;
+}
+
+async function pruneCommand(runtime: Runtime, artifactPath: string, flags: PruneFlags): Promise<number> {
+  try {
+    if (isS3Location(artifactPath)) {
+      throw new UsageError(`artifact prune works on local artifact paths only, not ${artifactPath}`, {
+        hint: 'for object storage, use the bucket\'s lifecycle rules; bbr-ts artifact list shows each backup\'s status',
+      });
+    }
+    const policy = keepPolicyOf(flags.keep);
+    let kept = 0;
+    let removed = 0;
+    const { failures } = await pruneLocalArtifactPath(artifactPath, {
+      policy,
+      ...(flags.deployment === undefined ? {} : { deployment: flags.deployment }),
+      dryRun: flags.dryRun,
+      signal: runtime.signal,
+      onStep: ({ decision, error }) => {
+        const why = `(${decision.reasons.join(', ')})`;
+        const verdict = decision.keep ? `keep ${why}` : error ? `NOT removed ${why}: see the errors below` : flags.dryRun ? `would remove ${why}` : `removed ${why}`;
+        if (decision.keep) kept += 1;
+        else if (!error) removed += 1;
+        // Names come from the artifact path, which anyone may have written: one escaped line per backup.
+        runtime.stdout.write(escapeLine(`${decision.entry.name}: ${verdict}`) + '\n');
+      },
+    });
+    runtime.stdout.write(`${kept} kept, ${removed} ${flags.dryRun ? 'would be removed (dry run: nothing removed)' : 'removed'}${failures.length ? `, ${failures.length} NOT removed` : ''}\n`);
+    const report = reportFailures(failures);
+    runtime.stderr.write(report.text);
+    return report.exitCode;
+  } catch (error) {
+    const report = reportFailures([error]);
+    runtime.stderr.write(report.text);
+    return report.exitCode;
+  }
+}
+
+function keepPolicyOf(keep: PruneFlags['keep']): KeepPolicy {
+  const policy: KeepPolicy = {};
+  for (const bucket of BUCKETS) {
+    const n = keep[bucket];
+    if (n === undefined) continue;
+    if (!Number.isInteger(n) || n < 0) {
+      throw new UsageError(`--keep-${bucket} must be a whole number of 0 or more, not ${quoteName(String(n))}`, { hint: 'for example --keep-daily 7' });
+    }
+    policy[bucket] = n;
+  }
+  if (isEmptyPolicy(policy)) {
+    // restic refuses an empty policy too: it would remove every backup but the newest.
+    throw new UsageError('no --keep-* option above 0 was given: prune will not remove every backup', {
+      hint: 'say what to keep, for example --keep-last 2 --keep-daily 7 --keep-weekly 4 --keep-monthly 6',
+    });
+  }
+  return policy;
 }
