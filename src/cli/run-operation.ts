@@ -31,7 +31,7 @@ export interface Workflow {
 
 export async function runOperation(
   runtime: Runtime,
-  flags: ConnectionFlags,
+  flags: ConnectionFlags & { gateway?: Gateway },
   operation: Operation,
   resolveScope: () => Promise<OperationScope>,
   workflow: Workflow,
@@ -84,7 +84,7 @@ export async function runOperation(
 async function grantedRun(
   ctx: RunContext,
   runtime: Runtime,
-  flags: ConnectionFlags,
+  flags: ConnectionFlags & { gateway?: Gateway },
   scope: OperationScope,
   workflow: Workflow,
   onConnected: () => void,
