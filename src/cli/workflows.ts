@@ -20,6 +20,8 @@ export interface BackupFlags {
 
 export function backupWorkflow(flags: BackupFlags): Workflow {
   return {
+    // Two backups of one deployment into one artifact path never overlap (issue 16).
+    runLockPath: flags.artifactPath,
     run: (ctx, deployment, scope) =>
       backup(ctx, deployment, {
         deploymentName: scope.name,
