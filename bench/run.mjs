@@ -39,8 +39,11 @@ const results = {
   machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg(), kernel: os.release() },
   options: { large, repeats, linkRepeats, only },
   figures: {},
+  // Load average (1, 5, 15 min) as each group started: a figure measured on a busy machine is not comparable.
+  loadAtStart: {},
   tables: [],
 };
+const noteLoad = (group) => (results.loadAtStart[group] = os.loadavg());
 function table(title, header, rows) {
   results.tables.push({ title, header, rows });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
@@ -55,6 +58,7 @@ const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
 console.log(`bbr-ts bench on ${os.cpus().length} CPU(s), load average ${load}; best of ${repeats} run(s) per figure (link figures: ${linkRepeats})`);
 
 if (only.includes('drain')) {
+  noteLoad('drain');
   // 1 and 2: drain throughput and memory, one instance on 127.0.6.1.
   const sizes = large ? [1 * GiB, 4 * GiB] : [1 * GiB];
   const drains = await withBulkFleet(async (ctx) => {
@@ -81,6 +85,7 @@ if (only.includes('drain')) {
 }
 
 if (only.includes('fanout')) {
+  noteLoad('fanout');
   // 3 and 4: fan-out and scaling, 100 instances on 127.1.0.1-100.
   const fan = await withSleepyFleet(100, async (ctx) => {
     const best = async (instances, parallelism) => {
@@ -132,6 +137,7 @@ if (missing) {
   await removeStaleLinks();
   const LINK_TARGETS = { 1e9: 1.05, 1e10: 1.25 };
   if (only.includes('link')) {
+    noteLoad('link');
     const rows = [];
     for (const [k, rate] of [1e9, 1e10].entries()) rows.push(await benchLinkDrain(rate, k, linkRepeats));
     results.figures.link = rows;
@@ -145,6 +151,7 @@ if (missing) {
     );
   }
   if (only.includes('many')) {
+    noteLoad('many');
     const rows = [];
     for (const [k, rate] of [1e9, 1e10].entries()) rows.push(await benchManyInstances(rate, 2 + k, 8, 256 * MiB, linkRepeats));
     results.figures.many = rows;
@@ -159,6 +166,7 @@ if (missing) {
     );
   }
   if (only.includes('bbr')) {
+    noteLoad('bbr');
     const r = await benchBbrSideBySide(1e9, 4, 10, 100 * MiB, linkRepeats);
     results.figures.bbr = r;
     table(
@@ -168,6 +176,7 @@ if (missing) {
     );
   }
   if (only.includes('compress')) {
+    noteLoad('compress');
     const rows = await benchCompression(COMPRESS_RATE_BITS, 5, linkRepeats);
     results.figures.compress = rows;
     table(

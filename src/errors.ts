@@ -77,6 +77,11 @@ export class VerificationError extends BbrError {
   override readonly code = 'BBR_DRILL_VERIFY';
 }
 
+/** Another run of the same deployment holds its run lock (or the lock cannot be taken): refused before connecting. */
+export class RunLockedError extends BbrError {
+  override readonly code = 'BBR_RUN_LOCKED';
+}
+
 /** The operator interrupted the run (SIGINT/SIGTERM). */
 export class CancelledError extends BbrError {
   override readonly code: string = 'BBR_CANCELLED';

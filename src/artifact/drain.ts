@@ -108,6 +108,7 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
       // In its own process group, so a failed local write (disk full) or a cancel stops the remote tar at once.
       const tar = groupCommand(shell, remoteTarArgv(options.remoteDir, options.remoteCompression));
       const stdout = options.remoteCompression ? decodingSink(destination, options.remoteCompression) : destination;
+      stdout.on('error', () => undefined); // as for destination above: the pipeline reports it
       tarResult = await shell.exec(tar.command, { signal: options.signal, stdout, stop: tar.stop, transfer: true });
     } catch (error) {
       if (localFailure !== undefined) throw localWriteError(localFailure, where, options.localFile);

@@ -64,7 +64,8 @@ export function deploymentOptions<T>(y: Argv<T>) {
       .option('password', { alias: 'p', type: 'string', describe: 'director password or UAA client secret (BOSH_CLIENT_SECRET; prefer the variable, a flag shows in `ps`)', group: 'Director:' })
       .option('ca-cert', { type: 'string', describe: 'CA certificate of the director and its UAA: a PEM file or the PEM text itself (CA_CERT, BOSH_CA_CERT)', group: 'Director:' })
       .option('deployment', { alias: 'd', type: 'string', describe: 'with --target: the deployment to work on (BOSH_DEPLOYMENT); with --manifest: the name used for the artifact directory (default: the manifest\'s `name`)', group: 'Deployment:' })
-      .option('ssh-port', { type: 'number', default: 22, describe: 'SSH port of every instance (--manifest)', group: 'Deployment:' }),
+      .option('ssh-port', { type: 'number', default: 22, describe: 'SSH port of every instance (--manifest)', group: 'Deployment:' })
+      .option('gateway', { type: 'string', describe: 'reach the instances (and the director) through a jumpbox: ssh+socks5://USER@HOST:PORT?private-key=PATH, as BOSH_ALL_PROXY; its host key is checked against --known-hosts', group: 'Connection:' }),
     false,
   ).check((argv) => {
     const director = argv.target !== undefined || (argv.manifest === undefined && Boolean(process.env.BOSH_ENVIRONMENT));
@@ -102,6 +103,7 @@ export function deploymentFlags(argv: Record<string, unknown>): DeploymentFlags 
     manifest,
     deployment: argv.deployment as string | undefined,
     sshPort: argv['ssh-port'] as number,
+    gateway: (argv.gateway as string | undefined) ?? (env.BOSH_ALL_PROXY || undefined),
   };
   if (target === undefined) return flags;
   // BBR's deployment mode: the same flags and environment variables (cmd/bbr/main.go).

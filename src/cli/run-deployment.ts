@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/index.js';
 import { NAME_HINT, nameProblem, quoteName } from '../names.js';
 import type { Operation } from '../report/events.js';
-import { shellCommand } from '../ssh/index.js';
+import { jumpboxGateway, loadCredentials, parseAllProxy, shellCommand, type Gateway, type OpenableGateway } from '../ssh/index.js';
 import { DEFAULT_KNOWN_HOSTS } from './options.js';
 import { runOperation, type CleanupVerb, type OperationScope, type Workflow } from './run-operation.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
@@ -29,6 +29,8 @@ export interface DeploymentFlags extends ConnectionFlags {
   sshPort: number;
   /** Set in BBR's deployment mode (--target). */
   director?: DirectorTargetFlags;
+  /** --gateway / BOSH_ALL_PROXY as given. */
+  gateway?: string;
 }
 
 /** Per request to the director or UAA, connect to last byte (the cli has none; a hung director must not hang a run). */
@@ -36,16 +38,41 @@ const REQUEST_TIMEOUT_MS = 60_000;
 /** How long a director task (VM listing, ssh setup/cleanup) may take; the director itself waits 45 s per agent. */
 const TASK_TIMEOUT_MS = 15 * 60_000;
 
-export function runDeploymentOperation(runtime: Runtime, flags: DeploymentFlags, operation: Operation, workflow: Workflow): Promise<number> {
-  return runOperation(runtime, flags, operation, () => resolveScope(runtime, flags), workflow);
+export async function runDeploymentOperation(runtime: Runtime, flags: DeploymentFlags, operation: Operation, workflow: Workflow): Promise<number> {
+  const gateway = flags.gateway === undefined ? undefined : gatewayFor(flags.gateway, flags);
+  try {
+    return await runOperation(runtime, { ...flags, gateway }, operation, () => resolveScope(runtime, flags, gateway), workflow);
+  } finally {
+    gateway?.close();
+  }
 }
 
-async function resolveScope(runtime: Runtime, flags: DeploymentFlags): Promise<OperationScope> {
+/** BOSH_ALL_PROXY's jumpbox; nothing is read or dialled until the first connection needs it. */
+export function gatewayFor(value: string, flags: Pick<ConnectionFlags, 'knownHosts' | 'dangerouslySkipHostKeyCheck' | 'connectTimeout'>): OpenableGateway {
+  const parsed = parseAllProxy(value);
+  if ('problem' in parsed) {
+    throw new UsageError(`--gateway (or BOSH_ALL_PROXY) ${JSON.stringify(value)} cannot be used: ${parsed.problem}`, {
+      hint: 'write it as ssh+socks5://jumpbox@10.0.0.5:22?private-key=/path/to/jumpbox.key',
+    });
+  }
+  return jumpboxGateway(
+    {
+      host: parsed.host,
+      port: parsed.port,
+      connectTimeoutMs: flags.connectTimeout * 1000,
+      credentials: () =>
+        loadCredentials({ username: parsed.username, privateKeyPath: parsed.privateKeyPath, knownHostsPath: flags.dangerouslySkipHostKeyCheck ? null : flags.knownHosts }),
+    },
+    parsed.username,
+  );
+}
+
+async function resolveScope(runtime: Runtime, flags: DeploymentFlags, gateway: Gateway | undefined): Promise<OperationScope> {
   // Checked before anything is read: the flag is the operator's, and it names the artifact directory.
   const refused = flags.deployment === undefined ? undefined : nameProblem(flags.deployment);
   if (refused) throw new UsageError(`--deployment ${quoteName(flags.deployment!)} cannot be used: ${refused}`, { hint: NAME_HINT });
   if (flags.director) {
-    const source = await directorSource(flags.director, flags.deployment!);
+    const source = await directorSource(flags.director, flags.deployment!, gateway);
     const resolved = await source.resolve(runtime.signal);
     return { ...resolved, cleanupCommand: (verb) => directorCommand(flags.director!, flags.deployment!, [verb]) };
   }
@@ -59,10 +86,10 @@ async function resolveScope(runtime: Runtime, flags: DeploymentFlags): Promise<O
   };
 }
 
-export async function directorSource(director: DirectorTargetFlags, deployment: string): Promise<DirectorSource> {
+export async function directorSource(director: DirectorTargetFlags, deployment: string, gateway?: Gateway): Promise<DirectorSource> {
   const { host, port } = parseTarget(director.target);
   return new DirectorSource({
-    endpoint: { host, port, ca: await readCaCert(director.caCert) },
+    endpoint: { host, port, ca: await readCaCert(director.caCert), dial: gateway ? (h, p, signal) => gateway.dial(h, p, signal) : undefined },
     credentials: { client: director.client, secret: director.secret },
     deployment,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,

@@ -9,6 +9,8 @@ import { asBbrError, openDeployment, type OpenDeployment } from '../orchestrate/
 import type { RunOutcome } from '../orchestrate/recorder.js';
 import type { Operation } from '../report/events.js';
 import { connect, loadCredentials, pinnedCredentials, type Gateway, type SshCredentials } from '../ssh/index.js';
+import { acquireRunLock } from '../artifact/run-lock.js';
+import { escapeLine } from '../report/escape.js';
 import { reportFailures } from './exit.js';
 import { forceSignalWithDeadline } from './interrupt-deadline.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
@@ -27,11 +29,13 @@ export interface Workflow {
   /** Local checks that must pass before any connection is opened (restore verifies its artifact here). */
   preflight?: (ctx: RunContext, scope: OperationScope) => Promise<BbrError[]>;
   run: (ctx: RunContext, deployment: OpenDeployment, scope: OperationScope) => Promise<RunOutcome>;
+  /** The artifact path whose per-deployment run lock the run holds from before connecting to its end (backup). */
+  runLockPath?: string;
 }
 
 export async function runOperation(
   runtime: Runtime,
-  flags: ConnectionFlags,
+  flags: ConnectionFlags & { gateway?: Gateway },
   operation: Operation,
   resolveScope: () => Promise<OperationScope>,
   workflow: Workflow,
@@ -43,9 +47,8 @@ export async function runOperation(
   // (manifest, restore's offline verification, connecting) gets no advice to unlock or clean up.
   let connected = false;
   const footer = () => (connected ? cleanupCommand : undefined);
-  try {
-    const scope = await resolveScope();
-    cleanupCommand = scope.cleanupCommand(cleanupVerbFor(operation));
+  // Everything after the scope is known and the run lock (if any) is held.
+  const lockedRun = async (scope: OperationScope): Promise<number> => {
     const ctx = createContext(runtime, flags);
     ctx.events({
       type: 'run-started',
@@ -70,6 +73,20 @@ export async function runOperation(
     ctx.events({ type: 'run-finished', operation, exitCode: report.exitCode, durationMs: Date.now() - started, artifactPath: outcome.artifactPath, artifactComplete: outcome.artifactComplete, dryRun });
     runtime.stderr.write(report.text);
     return report.exitCode;
+  };
+  try {
+    const scope = await resolveScope();
+    cleanupCommand = scope.cleanupCommand(cleanupVerbFor(operation));
+    // Before any connection: a second run of the deployment is refused here, naming the one that runs.
+    const runLock =
+      workflow.runLockPath === undefined
+        ? undefined
+        : await acquireRunLock(workflow.runLockPath, scope.name, (line) => runtime.stderr.write(`warning: ${escapeLine(line)}\n`));
+    try {
+      return await lockedRun(scope);
+    } finally {
+      await runLock?.release();
+    }
   } catch (error) {
     const report = reportFailures([error], { cleanupCommand: footer() });
     // Failures before the run could start (manifest, credentials) still reach logs and --summary-json.
@@ -84,7 +101,7 @@ export async function runOperation(
 async function grantedRun(
   ctx: RunContext,
   runtime: Runtime,
-  flags: ConnectionFlags,
+  flags: ConnectionFlags & { gateway?: Gateway },
   scope: OperationScope,
   workflow: Workflow,
   onConnected: () => void,

@@ -12,6 +12,7 @@ import type { ArtifactStore, StoredBackup } from '../orchestrate/artifact-store.
 import type { RunContext } from '../orchestrate/context.js';
 import type { Workflow } from './run-operation.js';
 import { openStore, type StorageFlags } from './storage-options.js';
+import { isS3Location } from '../artifact/s3-location.js';
 
 /** The artifact store of a run; its retries and the like become warnings. */
 function storeFor(ctx: RunContext, artifactPath: string, storage: StorageFlags | undefined): Promise<ArtifactStore> {
@@ -31,6 +32,10 @@ export interface BackupFlags {
 export function backupWorkflow(flags: BackupFlags): Workflow {
   let store: ArtifactStore | undefined;
   return {
+    // Two backups of one deployment into one artifact path never overlap (issue 16). The lock is a file in a
+    // local artifact path; object storage has no portable create-if-absent (Swift 2.30 has none), so s3:// runs
+    // are not serialised by it.
+    runLockPath: isS3Location(flags.artifactPath) ? undefined : flags.artifactPath,
     // Object storage: bucket, credentials and permissions are proved before connecting, so before any lock.
     async preflight(ctx) {
       store = await storeFor(ctx, flags.artifactPath, flags.storage);

@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { isIP } from 'node:net';
+import { BbrError } from '../errors.js';
 
 export interface HttpEndpoint {
   host: string;
@@ -46,7 +47,8 @@ export function httpsRequest(endpoint: HttpEndpoint, request: HttpRequest): Prom
       settled = true;
       clearTimeout(timer);
       req.destroy();
-      reject(error instanceof TransportError ? error : new TransportError(error.message, { cause: error }));
+      // Our own errors (the gateway refusing the key, its host key) are final and already say what to do.
+      reject(error instanceof TransportError || error instanceof BbrError ? error : new TransportError(error.message, { cause: error }));
     };
     const servername = isIP(endpoint.host) === 0 ? endpoint.host : undefined;
     const req = https.request({
@@ -54,11 +56,12 @@ export function httpsRequest(endpoint: HttpEndpoint, request: HttpRequest): Prom
       port: endpoint.port,
       method: request.method,
       path: request.path,
-      headers: { ...request.headers, ...(request.body === undefined ? {} : { 'Content-Length': Buffer.byteLength(request.body) }) },
+      headers: { Connection: 'close', ...request.headers, ...(request.body === undefined ? {} : { 'Content-Length': Buffer.byteLength(request.body) }) },
       ca: endpoint.ca,
       servername,
-      agent: false,
-      ...(endpoint.dial ? { createConnection: tunnelled(endpoint, servername, request.signal) } : {}),
+      // With no agent and a createConnection, node uses that connection directly (agent: false would build an
+      // agent that ignores it).
+      ...(endpoint.dial ? { createConnection: tunnelled(endpoint, servername, request.signal) } : { agent: false }),
     });
     const timer = setTimeout(() => fail(new TransportError(`no complete answer within ${Math.round(request.timeoutMs / 1000)} s`)), request.timeoutMs);
     const onAbort = () => fail(new TransportError('interrupted', { cause: request.signal?.reason }));

@@ -5,3 +5,4 @@ export { quoteShellArg, shellCommand } from './quote.js';
 export type { CommandLimits, ExecOptions, ExecResult, RemoteShell } from './remote-shell.js';
 export { lastLines } from './tail-buffer.js';
 export { CAPTURE_LIMIT_TEXT, succeeded, whyFailed } from './exec-outcome.js';
+export { jumpboxGateway, parseAllProxy, type OpenableGateway } from './gateway.js';

@@ -86,6 +86,22 @@ describe('backup --remote-compress', () => {
     }
   });
 
+  it('reports a full artifact disk as such through the decoder', async () => {
+    const small = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-tmpfs-'));
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', small]);
+    try {
+      await fleet.setFault('database/0', 'database', 'backup', 'mkdir -p "$BBR_ARTIFACT_DIRECTORY"; head -c 3145728 /dev/urandom >"$BBR_ARTIFACT_DIRECTORY/extra.bin"');
+      const result = await runBbrTs(['deployment', ...flags, 'backup', '-a', small, '--remote-compress', 'zstd']);
+      expect(result.exitCode & 1).toBe(1);
+      expect(result.stderr).toMatch(/artifact path is full: no space left on device while writing .*database-0-database\.tar/);
+      expect(result.stderr).not.toMatch(/internal error/);
+    } finally {
+      await fleet.clearFaults();
+      await execa('umount', [small]);
+      await rm(small, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a compression it does not know', async () => {
     const result = await runBbrTs(['deployment', ...flags, 'backup', '--remote-compress', 'xz']);
     expect(result.exitCode).not.toBe(0);

@@ -50,6 +50,8 @@ export interface LoggedRequest {
   authorization: string | undefined;
   body: string;
   status?: number;
+  /** Where the request came from (through a gateway: the jumpbox). */
+  remoteAddress: string | undefined;
 }
 
 export interface StandInDirector {
@@ -257,7 +259,7 @@ export async function startStandInDirector(options: {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const logged: LoggedRequest = { method: req.method ?? '', path: req.url ?? '', authorization: req.headers.authorization, body };
+      const logged: LoggedRequest = { method: req.method ?? '', path: req.url ?? '', authorization: req.headers.authorization, body, remoteAddress: req.socket.remoteAddress };
       requests.push(logged);
       res.on('finish', () => {
         logged.status = res.statusCode;

@@ -3,7 +3,7 @@
 import { UsageError } from '../../errors.js';
 import { deploymentFlags } from '../options.js';
 import { reportFailures } from '../exit.js';
-import { directorSource } from '../run-deployment.js';
+import { directorSource, gatewayFor } from '../run-deployment.js';
 import type { Subcommand } from './types.js';
 
 export const deploymentRemoveSshUser: Subcommand = (y, runtime, setExit) =>
@@ -13,9 +13,10 @@ export const deploymentRemoveSshUser: Subcommand = (y, runtime, setExit) =>
     (sub) => sub.option('user', { type: 'string', demandOption: true, describe: 'the bosh_... user named in that run\'s error' }),
     async (argv) => {
       const flags = deploymentFlags(argv);
+      const gateway = flags.gateway === undefined ? undefined : gatewayFor(flags.gateway, flags);
       try {
         if (!flags.director) throw new UsageError('remove-ssh-user needs --target: only the director sets up temporary users');
-        const source = await directorSource(flags.director, flags.deployment!);
+        const source = await directorSource(flags.director, flags.deployment!, gateway);
         const { groups, failures } = await source.removeLeftoverUser(argv.user, runtime.forceSignal);
         const report = reportFailures(failures);
         if (failures.length === 0) runtime.stdout.write(`Removed ${argv.user} from instance groups ${groups.join(', ')} of ${flags.deployment}.\n`);
@@ -25,6 +26,8 @@ export const deploymentRemoveSshUser: Subcommand = (y, runtime, setExit) =>
         const report = reportFailures([error]);
         runtime.stderr.write(report.text);
         setExit(report.exitCode || 1);
+      } finally {
+        gateway?.close();
       }
     },
   );
