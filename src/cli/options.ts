@@ -61,6 +61,7 @@ export function deploymentOptions<T>(y: Argv<T>) {
     y
       .option('manifest', { alias: 'm', type: 'string', describe: 'BOSH deployment manifest; instance N of a group is reached at the Nth static IP of its networks (for foundations without a director)', group: 'Deployment:' })
       .option('target', { alias: 't', type: 'string', describe: 'BOSH director URL or address (BOSH_ENVIRONMENT): the instances, their addresses and a temporary SSH user come from it, as with BBR; always HTTPS, port 25555 unless given', group: 'Director:' })
+      .option('all-deployments', { type: 'boolean', describe: 'with --target: every deployment of the director that has backup scripts, 10 at a time, one artifact directory each and one summary (pre-backup-check, backup, backup-cleanup only)', group: 'Director:' })
       .option('password', { alias: 'p', type: 'string', describe: 'director password or UAA client secret (BOSH_CLIENT_SECRET; prefer the variable, a flag shows in `ps`)', group: 'Director:' })
       .option('ca-cert', { type: 'string', describe: 'CA certificate of the director and its UAA: a PEM file or the PEM text itself (CA_CERT, BOSH_CA_CERT)', group: 'Director:' })
       .option('deployment', { alias: 'd', type: 'string', describe: 'with --target: the deployment to work on (BOSH_DEPLOYMENT); with --manifest: the name used for the artifact directory (default: the manifest\'s `name`)', group: 'Deployment:' })
@@ -70,6 +71,8 @@ export function deploymentOptions<T>(y: Argv<T>) {
   ).check((argv) => {
     const director = argv.target !== undefined || (argv.manifest === undefined && Boolean(process.env.BOSH_ENVIRONMENT));
     if (argv.manifest !== undefined && argv.target !== undefined) throw new UsageError('pass either --manifest or --target, not both');
+    if (argv['all-deployments'] === true && argv.deployment !== undefined) throw new UsageError('pass either --deployment or --all-deployments, not both');
+    if (argv['all-deployments'] === true && !director) throw new UsageError('--all-deployments needs --target (the director lists the deployments)');
     if (!director) {
       if (argv.manifest === undefined) throw new UsageError('pass --manifest FILE (instances at static IPs) or --target DIRECTOR (BBR\'s deployment mode; or set BOSH_ENVIRONMENT)');
       const missing = ['username', 'private-key-path'].filter((flag) => argv[flag] === undefined);
@@ -109,15 +112,17 @@ export function deploymentFlags(argv: Record<string, unknown>): DeploymentFlags 
   // BBR's deployment mode: the same flags and environment variables (cmd/bbr/main.go).
   const client = (argv.username as string | undefined) ?? env.BOSH_CLIENT;
   const secret = (argv.password as string | undefined) ?? env.BOSH_CLIENT_SECRET;
-  const deployment = flags.deployment ?? env.BOSH_DEPLOYMENT;
+  const allDeployments = argv['all-deployments'] === true;
+  const deployment = allDeployments ? undefined : (flags.deployment ?? env.BOSH_DEPLOYMENT);
   if (!client) throw new UsageError('with --target, pass --username (or BOSH_CLIENT): the director user or UAA client');
   if (secret === undefined) throw new UsageError('with --target, pass --password (or BOSH_CLIENT_SECRET): the director password or UAA client secret');
-  if (!deployment) throw new UsageError('with --target, pass --deployment NAME (or BOSH_DEPLOYMENT)');
+  if (!deployment && !allDeployments) throw new UsageError('with --target, pass --deployment NAME (or BOSH_DEPLOYMENT), or --all-deployments');
   return {
     ...flags,
     username: client,
     privateKeyPath: '',
     deployment,
+    allDeployments,
     director: { target, client, secret, caCert: (argv['ca-cert'] as string | undefined) ?? env.CA_CERT ?? env.BOSH_CA_CERT, passwordFromFlag: argv.password !== undefined },
   };
 }

@@ -2,6 +2,7 @@
 // BOSH director (--target, BBR's deployment mode); the rest is the shared run-operation path
 // (instance source → preflight → access → connections → workflow → report).
 import { readFile } from 'node:fs/promises';
+import type { DirectorOptions } from '../director/client.js';
 import { DirectorSource } from '../director/source.js';
 import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/index.js';
@@ -9,6 +10,7 @@ import { NAME_HINT, nameProblem, quoteName } from '../names.js';
 import type { Operation } from '../report/events.js';
 import { jumpboxGateway, loadCredentials, parseAllProxy, shellCommand, type Gateway, type OpenableGateway } from '../ssh/index.js';
 import { DEFAULT_KNOWN_HOSTS } from './options.js';
+import { runAllDeployments } from './run-all-deployments.js';
 import { runOperation, type CleanupVerb, type OperationScope, type Workflow } from './run-operation.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
 
@@ -31,6 +33,8 @@ export interface DeploymentFlags extends ConnectionFlags {
   director?: DirectorTargetFlags;
   /** --gateway / BOSH_ALL_PROXY as given. */
   gateway?: string;
+  /** --all-deployments: every deployment of the director (run-all-deployments.ts). */
+  allDeployments?: boolean;
 }
 
 /** Per request to the director or UAA, connect to last byte (the cli has none; a hung director must not hang a run). */
@@ -39,6 +43,7 @@ const REQUEST_TIMEOUT_MS = 60_000;
 const TASK_TIMEOUT_MS = 15 * 60_000;
 
 export async function runDeploymentOperation(runtime: Runtime, flags: DeploymentFlags, operation: Operation, workflow: Workflow): Promise<number> {
+  if (flags.allDeployments) return runAllDeployments(runtime, flags, operation, workflow);
   const gateway = flags.gateway === undefined ? undefined : gatewayFor(flags.gateway, flags);
   try {
     return await runOperation(runtime, { ...flags, gateway }, operation, () => resolveScope(runtime, flags, gateway), workflow);
@@ -86,15 +91,21 @@ async function resolveScope(runtime: Runtime, flags: DeploymentFlags, gateway: G
   };
 }
 
-export async function directorSource(director: DirectorTargetFlags, deployment: string, gateway?: Gateway): Promise<DirectorSource> {
+export async function directorOptionsFor(director: DirectorTargetFlags, gateway?: Gateway): Promise<DirectorOptions> {
   const { host, port } = parseTarget(director.target);
-  return new DirectorSource({
+  return {
     endpoint: { host, port, ca: await readCaCert(director.caCert), dial: gateway ? (h, p, signal) => gateway.dial(h, p, signal) : undefined },
     credentials: { client: director.client, secret: director.secret },
-    deployment,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     taskTimeoutMs: TASK_TIMEOUT_MS,
     pollIntervalMs: 500,
+  };
+}
+
+export async function directorSource(director: DirectorTargetFlags, deployment: string, gateway?: Gateway): Promise<DirectorSource> {
+  return new DirectorSource({
+    ...(await directorOptionsFor(director, gateway)),
+    deployment,
     removeUserCommand: (user) => directorCommand(director, deployment, ['remove-ssh-user', '--user', user]),
   });
 }
