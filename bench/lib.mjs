@@ -60,7 +60,7 @@ export async function ensureGnuTime() {
  * Runs `bbr-ts <args>`; resolves with exit code, wall time, peak RSS and the phase durations
  * ('lock' → ms, ...) printed as `<phase>: finished in <s>s` lines.
  */
-export async function runBbrTs(args) {
+export async function runBbrTs(args, extraEnv = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bbr-ts-bench-run-'));
   const timeFile = path.join(dir, 'time');
   try {
@@ -68,7 +68,7 @@ export async function runBbrTs(args) {
     const started = process.hrtime.bigint();
     const child = spawn(TIME, ['-f', '%M %U %S', '-o', timeFile, process.execPath, ...profileArgs(), BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, ...extraEnv, NO_COLOR: '1' },
     });
     let stdout = '';
     let stderr = '';

@@ -5,7 +5,7 @@
 //
 // Options: --large (also a 4 GiB drain), --repeats N (default 3; the link figures take at most 2, their
 // baselines are bounded by the link, not by the noise), --only LIST (comma-separated groups: drain, fanout,
-// link, many, bbr, compress), --json FILE, --cpu-prof DIR (a V8 CPU profile of every bbr-ts run).
+// link, many, bbr, compress, s3), --json FILE, --cpu-prof DIR (a V8 CPU profile of every bbr-ts run).
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,8 +15,9 @@ import { benchFanout, benchSshFloor, withSleepyFleet } from './fanout.mjs';
 import { benchBbrSideBySide, benchLinkDrain, benchManyInstances } from './link.mjs';
 import { benchCompression, COMPRESS_RATE_BITS } from './compress.mjs';
 import { linkEmulationMissing, removeStaleLinks } from './net.mjs';
+import { benchS3Drain, swiftInstalled, withS3Server } from './s3.mjs';
 
-const GROUPS = ['drain', 'fanout', 'link', 'many', 'bbr', 'compress'];
+const GROUPS = ['drain', 'fanout', 'link', 'many', 'bbr', 'compress', 's3'];
 const args = process.argv.slice(2);
 const valueOf = (flag) => {
   const at = args.indexOf(flag);
@@ -183,6 +184,32 @@ if (missing) {
       '8. A 1 GiB pg_dump-like SQL artifact over an emulated 1 Gbit link, with and without instance-side compression (`--remote-compress`); the stored artifact is the same plain tar',
       ['compression', 'bytes on the wire', 'drain', 'vs none', 'machine CPU (bbr-ts run)', 'bbr-ts process CPU'],
       rows.map((r) => [r.method, fmtMB(r.wireBytes), fmtMs(r.drainMs), ratio(r.drainMs, rows[0].drainMs), fmtMs(r.runCpuMs), fmtMs(r.bbrTsProcessCpuMs)]),
+    );
+  }
+}
+
+if (only.includes('s3')) {
+  // 9: drain into object storage (Swift + s3api on this machine) next to the drain to the local disk.
+  if (!swiftInstalled()) {
+    console.log('\n9. skipped: the swift packages are not installed (scripts/test.sh installs them)');
+  } else {
+    const s3Repeats = Math.min(repeats, 2);
+    const rows = await withBulkFleet((ctx) =>
+      withS3Server(ctx.work, async (server) => {
+        const list = [];
+        for (const size of [1 * GiB, 4 * GiB]) list.push(await benchS3Drain(ctx, server, size, s3Repeats));
+        return list;
+      }),
+    );
+    results.figures.s3 = rows;
+    const s3RssSpread = rows[1].s3PeakRssBytes / rows[0].s3PeakRssBytes;
+    table(
+      `9. Drain into S3 (local Swift + s3api, 16 MiB parts, 4 in flight) vs drain to the local disk, same instance, best of ${s3Repeats}; targets: S3 drain <= 1.25x the local one, peak RSS flat across sizes (< 1.25x)`,
+      ['artifact', 'drain to disk', 'drain to S3', 'ratio', 'machine CPU: disk / S3 run', 'peak RSS: disk / S3', 'target (time)', 'target (RSS flat)'],
+      rows.map((r) => [
+        r.label, fmtMs(r.localDrainMs), fmtMs(r.s3DrainMs), ratio(r.s3DrainMs, r.localDrainMs), `${fmtMs(r.localCpuMs)} / ${fmtMs(r.s3CpuMs)}`,
+        `${fmtMB(r.localPeakRssBytes)} / ${fmtMB(r.s3PeakRssBytes)}`, verdict(r.s3DrainMs / r.localDrainMs <= 1.25), verdict(s3RssSpread < 1.25),
+      ]),
     );
   }
 }
