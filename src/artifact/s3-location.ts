@@ -7,7 +7,7 @@ export const S3_SCHEME = 's3://';
 export const S3_MIN_PART_MIB = 5;
 export const S3_MAX_PART_MIB = 5 * 1024;
 export const S3_MAX_PARTS = 10_000;
-/** 16 MiB parts: objects up to 156 GiB (10,000 parts); 4 in flight, so about 80 MiB of buffers per artifact. */
+/** 16 MiB parts: objects up to 156 GiB (10,000 parts); 4 in flight, so about 96 MiB of buffers per artifact. */
 export const DEFAULT_PART_MIB = 16;
 export const PARTS_IN_FLIGHT = 4;
 

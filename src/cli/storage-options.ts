@@ -16,10 +16,11 @@ export interface StorageFlags {
 const GROUP = 'Object storage (--artifact-path s3://BUCKET/PREFIX):';
 
 export const S3_PART_SIZE_DESCRIPTION =
-  `MiB per multipart-upload part. Memory for each artifact being uploaded is about part size x ${PARTS_IN_FLIGHT + 1} ` +
-  `(${PARTS_IN_FLIGHT} parts in flight plus one being filled), whatever the artifact's size; the largest artifact is ` +
-  `part size x ${S3_MAX_PARTS} (S3's part limit): the default ${DEFAULT_PART_MIB} MiB gives about ${(DEFAULT_PART_MIB + DEFAULT_PART_MIB * PARTS_IN_FLIGHT)} MiB per artifact ` +
-  `and artifacts up to ${Math.floor((DEFAULT_PART_MIB * S3_MAX_PARTS) / 1024)} GiB`;
+  `MiB per multipart-upload part. Memory for each artifact being uploaded is about part size x ${PARTS_IN_FLIGHT + 2} ` +
+  `(${PARTS_IN_FLIGHT} parts in flight plus the one being assembled, briefly held twice), whatever the artifact's size, ` +
+  `plus some 50 MB for the S3 client once; the largest artifact is part size x ${S3_MAX_PARTS} (S3's part limit): ` +
+  `the default ${DEFAULT_PART_MIB} MiB gives about ${DEFAULT_PART_MIB * (PARTS_IN_FLIGHT + 2)} MiB per artifact ` +
+  `and artifacts up to ${Math.floor((DEFAULT_PART_MIB * S3_MAX_PARTS) / 1024)} GiB (bench figure 9: peak RSS 284 MB for 1 GiB, 301 MB for 4 GiB)`;
 
 export function storageOptions<T>(y: Argv<T>) {
   return y
