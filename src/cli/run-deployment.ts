@@ -116,10 +116,11 @@ export async function directorSource(flags: DeploymentFlags, gateway?: Gateway):
 
 /** Only host and port count; the scheme is always HTTPS and the port 25555 unless given (bosh-cli factory_config.go). */
 export function parseTarget(text: string): { host: string; port: number } {
-  const trimmed = text.trim();
+  // Scheme and path are dropped; a scheme without default ports keeps an explicit :443 or :80 as given.
+  const authority = text.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0] ?? '';
   let url: URL | undefined;
   try {
-    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`);
+    url = authority === '' ? undefined : new URL(`bosh://${authority}`);
   } catch {
     url = undefined;
   }
