@@ -11,6 +11,7 @@ command -v sudo >/dev/null || need_apt+=(sudo)  # the non-root login test runs s
 command -v zstd >/dev/null || need_apt+=(zstd)  # --remote-compress zstd, on the instances and locally
 command -v tc >/dev/null || need_apt+=(iproute2)  # npm run bench: emulated links (ip netns, tc tbf)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v age >/dev/null || need_apt+=(age)  # the age-format test decrypts bbr-ts's age files with the age CLI
 command -v chromium >/dev/null || need_apt+=(chromium)  # the --report tests lay pages out in headless Chromium
 [ -x /usr/bin/swift-proxy-server ] || need_apt+=(swift swift-proxy swift-account swift-container swift-object)  # a real S3 server (Swift + s3api) for the object storage tests
 if [ ${#need_apt[@]} -gt 0 ]; then

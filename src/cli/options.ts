@@ -107,6 +107,7 @@ export function deploymentFlags(argv: Record<string, unknown>): DeploymentFlags 
     deployment: argv.deployment as string | undefined,
     sshPort: argv['ssh-port'] as number,
     gateway: (argv.gateway as string | undefined) ?? (env.BOSH_ALL_PROXY || undefined),
+    gatewayFlag: argv.gateway as string | undefined,
   };
   if (target === undefined) return flags;
   // BBR's deployment mode: the same flags and environment variables (cmd/bbr/main.go).

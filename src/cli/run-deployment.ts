@@ -33,6 +33,8 @@ export interface DeploymentFlags extends ConnectionFlags {
   director?: DirectorTargetFlags;
   /** --gateway / BOSH_ALL_PROXY as given. */
   gateway?: string;
+  /** --gateway, when it was given as a flag (printed commands repeat it). */
+  gatewayFlag?: string;
   /** --all-deployments: every deployment of the director (run-all-deployments.ts). */
   allDeployments?: boolean;
 }
@@ -77,9 +79,9 @@ async function resolveScope(runtime: Runtime, flags: DeploymentFlags, gateway: G
   const refused = flags.deployment === undefined ? undefined : nameProblem(flags.deployment);
   if (refused) throw new UsageError(`--deployment ${quoteName(flags.deployment!)} cannot be used: ${refused}`, { hint: NAME_HINT });
   if (flags.director) {
-    const source = await directorSource(flags.director, flags.deployment!, gateway);
+    const source = await directorSource(flags, gateway);
     const resolved = await source.resolve(runtime.signal);
-    return { ...resolved, cleanupCommand: (verb) => directorCommand(flags.director!, flags.deployment!, [verb]) };
+    return { ...resolved, cleanupCommand: (verb) => directorCommand(flags.director!, flags.deployment!, [verb], flags) };
   }
   const manifest = await loadManifest(flags.manifest!, { sshPort: flags.sshPort });
   return {
@@ -102,20 +104,23 @@ export async function directorOptionsFor(director: DirectorTargetFlags, gateway?
   };
 }
 
-export async function directorSource(director: DirectorTargetFlags, deployment: string, gateway?: Gateway): Promise<DirectorSource> {
+export async function directorSource(flags: DeploymentFlags, gateway?: Gateway): Promise<DirectorSource> {
+  const director = flags.director!;
+  const deployment = flags.deployment!;
   return new DirectorSource({
     ...(await directorOptionsFor(director, gateway)),
     deployment,
-    removeUserCommand: (user) => directorCommand(director, deployment, ['remove-ssh-user', '--user', user]),
+    removeUserCommand: (user) => directorCommand(director, deployment, ['remove-ssh-user', '--user', user], flags),
   });
 }
 
 /** Only host and port count; the scheme is always HTTPS and the port 25555 unless given (bosh-cli factory_config.go). */
 export function parseTarget(text: string): { host: string; port: number } {
-  const trimmed = text.trim();
+  // Scheme and path are dropped; a scheme without default ports keeps an explicit :443 or :80 as given.
+  const authority = text.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0] ?? '';
   let url: URL | undefined;
   try {
-    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`);
+    url = authority === '' ? undefined : new URL(`bosh://${authority}`);
   } catch {
     url = undefined;
   }
@@ -138,9 +143,11 @@ export async function readCaCert(value: string | undefined): Promise<string | un
 }
 
 /** A bbr-ts command against the same director and deployment, ready to paste; never the secret itself. */
-function directorCommand(director: DirectorTargetFlags, deployment: string, rest: string[]): string {
+function directorCommand(director: DirectorTargetFlags, deployment: string, rest: string[], reach: Pick<DeploymentFlags, 'gatewayFlag' | 'knownHosts'>): string {
   const ca = director.caCert === undefined || director.caCert.includes('BEGIN') ? [] : ['--ca-cert', director.caCert];
-  const command = shellCommand(['bbr-ts', 'deployment', '--target', director.target, '--username', director.client, '--deployment', deployment, ...ca, ...rest]);
+  // A gateway given as a flag (BOSH_ALL_PROXY stays set in the operator's shell), and its known_hosts.
+  const gateway = reach.gatewayFlag === undefined ? [] : ['--gateway', reach.gatewayFlag, ...(reach.knownHosts === DEFAULT_KNOWN_HOSTS ? [] : ['--known-hosts', reach.knownHosts])];
+  const command = shellCommand(['bbr-ts', 'deployment', '--target', director.target, '--username', director.client, '--deployment', deployment, ...ca, ...gateway, ...rest]);
   return `BOSH_CLIENT_SECRET=... ${command}`;
 }
 
@@ -162,6 +169,7 @@ export function deploymentCleanupCommand(flags: DeploymentFlags, verb: CleanupVe
     flags.privateKeyPath,
     ...hostKeys,
     ...(flags.sshPort === 22 ? [] : ['--ssh-port', String(flags.sshPort)]),
+    ...(flags.gatewayFlag === undefined ? [] : ['--gateway', flags.gatewayFlag]),
     verb,
   ]);
 }

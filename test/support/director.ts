@@ -40,6 +40,8 @@ export interface StandInFaults {
   wrongHostKeyFor?: string;
   /** This instance has no IP: `ips: []` in the VM listing and `ip: ""` in the setup result. */
   noIpFor?: string;
+  /** Group → index of the instance the VM listing flags as bootstrap (default: index 0). */
+  bootstrapIndex?: Record<string, number>;
   /** Every ssh cleanup POST answers 500 (§5.2 "cleanup POST fails"). */
   cleanupFails?: boolean;
 }
@@ -185,7 +187,7 @@ export async function startStandInDirector(options: {
           vm_cid: `vm-${inst.group}-${inst.index}`, active: true, vm_created_at: '2025-01-02T03:04:05Z', cloud_properties: {}, disk_cid: null, disk_cids: [],
           ips: faults.noIpFor === inst.name ? [] : [inst.address], agent_id: `agent-${inst.group}-${inst.index}`, job_name: inst.group, index: inst.index,
           job_state: 'running', state: 'started', vm_type: 'small', vitals: null, processes: [], az: 'z1', id: idOf(name, inst.name),
-          bootstrap: inst.index === 0, ignore: false, stemcell: { name: 'bosh-stemcell', version: '1.500', api_version: 3 },
+          bootstrap: inst.index === (faults.bootstrapIndex?.[inst.group] ?? 0), ignore: false, stemcell: { name: 'bosh-stemcell', version: '1.500', api_version: 3 },
         }),
       );
       return startTask(res, 'done', lines.map((l) => `${l}\n`).join(''));

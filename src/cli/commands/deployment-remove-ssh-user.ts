@@ -16,7 +16,8 @@ export const deploymentRemoveSshUser: Subcommand = (y, runtime, setExit) =>
       const gateway = flags.gateway === undefined ? undefined : gatewayFor(flags.gateway, flags);
       try {
         if (!flags.director) throw new UsageError('remove-ssh-user needs --target: only the director sets up temporary users');
-        const source = await directorSource(flags.director, flags.deployment!, gateway);
+        if (flags.allDeployments) throw new UsageError('remove-ssh-user works on one --deployment, not --all-deployments');
+        const source = await directorSource(flags, gateway);
         const { groups, failures } = await source.removeLeftoverUser(argv.user, runtime.forceSignal);
         const report = reportFailures(failures);
         if (failures.length === 0) runtime.stdout.write(`Removed ${argv.user} from instance groups ${groups.join(', ')} of ${flags.deployment}.\n`);
