@@ -223,6 +223,32 @@ describe('object storage (S3)', () => {
     expect(check.stdout).toMatch(/web-1-web-server\.tar \(web\/1 web-server\): BROKEN/);
   });
 
+  it('a cancelled run (SIGINT mid-upload): every job unlocked, multipart uploads aborted, the backup marked failed', async () => {
+    const big = path.join(storeOf('database/0'), 'big.bin');
+    await execa('sh', ['-c', 'head -c 314572800 /dev/zero >"$1"', 'sh', big]);
+    try {
+      const run = startBbrTs(['deployment', ...flags, 'backup', '-a', `s3://${BUCKET}/cancelled`, ...s3.flags, '--s3-part-size', '5'], { env: s3.env(), cwd: jumpbox });
+      while ((await s3.openUploads(BUCKET, 'cancelled/')).length === 0) {
+        if (run.exitCode !== null) throw new Error(`bbr-ts ended before the upload started: ${(await run).stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      run.kill('SIGINT');
+      const result = await run;
+      expect(result.exitCode, result.stderr).not.toBe(0);
+      for (const instance of fleet.instances) {
+        const unlocks = (await fleet.events(instance.name)).filter((e) => e.script === 'post-backup-unlock');
+        expect(unlocks.length, instance.name).toBe(1);
+      }
+      expectNothingLeftOnInstances();
+      expect(await s3.openUploads(BUCKET, 'cancelled/')).toEqual([]);
+      const keys = (await s3.list(BUCKET, 'cancelled/')).map((o) => o.key);
+      expect(keys.filter((k) => !k.endsWith('/.bbr-ts-failed'))).toEqual([]);
+      expect(keys).toHaveLength(1);
+    } finally {
+      await rm(big, { force: true });
+    }
+  });
+
   it('a killed S3 server mid-upload: exit 1, every job unlocked, no open multipart upload, no complete-looking backup', async () => {
     // A big file, so the drain is still uploading when the server dies.
     const big = path.join(storeOf('database/0'), 'big.bin');
