@@ -233,6 +233,20 @@ export function s3Store(location: string, settings: S3Settings): ArtifactStore {
     describeNew: (name) => url(keyOf(name)),
     create: async (name) => createS3Backup(name),
     backup: () => storedBackup(prefix),
+    async removeBackup(name, signal) {
+      const dir = keyOf(name);
+      try {
+        const objects = await listAll(`${dir}/`, signal);
+        // `metadata` first: from then on the backup is incomplete, never complete, whatever happens next (and
+        // the next prune removes what is left, as an incomplete backup older than the newest complete one).
+        const metadata = `${dir}/metadata`;
+        const ordered = [...objects.filter((o) => o.key === metadata), ...objects.filter((o) => o.key !== metadata)];
+        for (const o of ordered) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.key }), { abortSignal: signal });
+        for (const u of await openUploads(`${dir}/`)) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.key, UploadId: u.uploadId }), { abortSignal: signal });
+      } catch (error) {
+        throw fail('removing', dir, error);
+      }
+    },
     async list(signal) {
       let objects: Listed[];
       let uploads: { key: string }[];

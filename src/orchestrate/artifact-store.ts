@@ -82,6 +82,11 @@ export interface ArtifactStore {
   backup(): StoredBackup;
   /** Every backup directly under the location, oldest first. */
   list(signal?: AbortSignal): Promise<ListedBackup[]>;
+  /**
+   * Removes one listed backup (`artifact prune`), so that it never looks complete half-way: object storage only.
+   * Local artifact paths are pruned by retention/local-history.ts, which renames directories first.
+   */
+  removeBackup?(name: string, signal?: AbortSignal): Promise<void>;
 }
 
 /** `<deployment>_<YYYYMMDDTHHMMSSZ>`: the deployment and time of a backup from its name. */

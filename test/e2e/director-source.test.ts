@@ -91,6 +91,16 @@ describe('deployment mode with a director (--target)', () => {
     expect(await director.usersLeft()).toEqual([]);
   });
 
+  it('backup-cleanup and restore-cleanup work the same way', async () => {
+    for (const verb of ['backup-cleanup', 'restore-cleanup']) {
+      const result = await runBbrTs([...flags, verb], { env });
+      expect(result.exitCode, result.stderr).toBe(0);
+    }
+    expect((await fleet.events('database/0')).map((e) => e.script)).toEqual(['metadata', 'post-backup-unlock', 'metadata', 'post-restore-unlock']);
+    expect(sshRequests().map((r) => r.command)).toEqual(['setup', 'setup', 'cleanup', 'cleanup', 'setup', 'setup', 'cleanup', 'cleanup']);
+    expect(await director.usersLeft()).toEqual([]);
+  });
+
   it('removes the user after Ctrl-C too', async () => {
     await fleet.setFault('database/0', 'database', 'backup', 'sleep 6066');
     const run = startBbrTs([...flags, 'backup', '-a', await tempArtifactsDir()], { env });

@@ -215,6 +215,7 @@ export async function startStandInDirector(options: {
         if (!/^bosh_[0-9a-f]{15}$/.test(user) || !/^ssh-\S+ \S+\n?$/.test(publicKey)) return json(400, { code: 40000, description: 'bad ssh params' });
         const results = [];
         for (const inst of targets) {
+          created.add(user);
           await serially(() => installUser(inst, user, publicKey));
           if (faults.setupFailsFor === inst.group) return startTask(res, 'error', '');
           const reported = faults.wrongHostKeyFor === inst.name ? d.fleet.instances.find((o) => o !== inst)! : inst;
@@ -254,6 +255,8 @@ export async function startStandInDirector(options: {
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`Endpoint '${url.pathname}' not found.`);
   };
 
+  // System users this stand-in created: removed at stop() whatever a failing test left behind.
+  const created = new Set<string>();
   const allInstances = () => Object.values(options.deployments).flatMap((d) => d.fleet.instances);
 
   const server = https.createServer({ key, cert }, (req, res) => {
@@ -296,6 +299,11 @@ export async function startStandInDirector(options: {
       return left;
     },
     async stop() {
+      for (const inst of allInstances()) await serially(() => removeUsers(inst, /^bosh_/, []));
+      for (const user of created) {
+        await execa('userdel', ['-f', user], { reject: false });
+        await rm(`/etc/sudoers.d/${user}`, { force: true });
+      }
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rm(dir, { recursive: true, force: true });

@@ -12,7 +12,8 @@ import { openStore, storageFlags, storageOptions, type StorageFlags } from '../s
 import { UsageError } from '../../errors.js';
 import { quoteName } from '../../names.js';
 import { BUCKETS, isEmptyPolicy, type KeepPolicy } from '../../retention/policy.js';
-import { pruneLocalArtifactPath } from '../../retention/prune.js';
+import { pruneLocalArtifactPath, type PruneOptions } from '../../retention/prune.js';
+import { pruneStore } from '../../retention/prune-store.js';
 import type { SetExitCode } from './types.js';
 
 export function artifactMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
@@ -41,7 +42,7 @@ export function artifactMode(y: Argv, runtime: Runtime, setExit: SetExitCode): A
         "Remove old backups from an artifact path with restic's forget policy: each --keep-* bucket keeps the newest backup of each of its N newest periods",
         (sub) =>
           sub
-            .positional('path', { type: 'string', demandOption: true, describe: 'the folder holding <deployment>_<timestamp> directories (backup --artifact-path)' })
+            .positional('path', { type: 'string', demandOption: true, describe: 'the folder holding <deployment>_<timestamp> directories, or s3://BUCKET/PREFIX (backup --artifact-path)' })
             .option('deployment', { type: 'string', describe: 'prune only this deployment (default: every deployment, each on its own)' })
             .option('keep-last', { type: 'number', describe: 'keep the N newest complete backups' })
             .option('keep-hourly', { type: 'number', describe: 'keep the newest backup of each of the N newest hours that have one' })
@@ -52,7 +53,7 @@ export function artifactMode(y: Argv, runtime: Runtime, setExit: SetExitCode): A
             .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be kept and removed; remove nothing' }),
         async (argv) =>
           setExit(
-            await pruneCommand(runtime, argv.path, {
+            await pruneCommand(runtime, argv.path, storageFlags(argv), {
               ...(argv.deployment === undefined ? {} : { deployment: argv.deployment }),
               dryRun: argv['dry-run'],
               keep: { last: argv['keep-last'], hourly: argv['keep-hourly'], daily: argv['keep-daily'], weekly: argv['keep-weekly'], monthly: argv['keep-monthly'], yearly: argv['keep-yearly'] },
@@ -149,17 +150,16 @@ interface PruneFlags {
   keep: Record<(typeof BUCKETS)[number], number | undefined>;
 }
 
-async function pruneCommand(runtime: Runtime, artifactPath: string, flags: PruneFlags): Promise<number> {
+async function pruneCommand(runtime: Runtime, artifactPath: string, storage: StorageFlags, flags: PruneFlags): Promise<number> {
   try {
-    if (isS3Location(artifactPath)) {
-      throw new UsageError(`artifact prune works on local artifact paths only, not ${artifactPath}`, {
-        hint: 'for object storage, use the bucket\'s lifecycle rules; bbr-ts artifact list shows each backup\'s status',
-      });
-    }
     const policy = keepPolicyOf(flags.keep);
     let kept = 0;
     let removed = 0;
-    const { failures } = await pruneLocalArtifactPath(artifactPath, {
+    // Local folders are pruned by renaming directories first; object storage through its store.
+    const prune = isS3Location(artifactPath)
+      ? async (options: PruneOptions) => pruneStore(await storeAt(runtime, artifactPath, storage), options)
+      : (options: PruneOptions) => pruneLocalArtifactPath(artifactPath, options);
+    const { failures } = await prune({
       policy,
       ...(flags.deployment === undefined ? {} : { deployment: flags.deployment }),
       dryRun: flags.dryRun,
