@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { DirectorOptions } from '../director/client.js';
 import { DirectorSource } from '../director/source.js';
 import { UsageError } from '../errors.js';
-import { loadManifest } from '../manifest/index.js';
+import { ManifestSource } from '../manifest/index.js';
 import { NAME_HINT, nameProblem, quoteName } from '../names.js';
 import type { Operation } from '../report/events.js';
 import { jumpboxGateway, loadCredentials, parseAllProxy, shellCommand, type Gateway, type OpenableGateway } from '../ssh/index.js';
@@ -83,14 +83,8 @@ async function resolveScope(runtime: Runtime, flags: DeploymentFlags, gateway: G
     const resolved = await source.resolve(runtime.signal);
     return { ...resolved, cleanupCommand: (verb) => directorCommand(flags.director!, flags.deployment!, [verb], flags) };
   }
-  const manifest = await loadManifest(flags.manifest!, { sshPort: flags.sshPort });
-  return {
-    name: flags.deployment ?? manifest.name,
-    targets: manifest.instances,
-    withReleases: true,
-    manifestText: manifest.text,
-    cleanupCommand: (verb) => deploymentCleanupCommand(flags, verb),
-  };
+  const resolved = await new ManifestSource(flags.manifest!, { sshPort: flags.sshPort, deployment: flags.deployment }).resolve();
+  return { ...resolved, cleanupCommand: (verb) => deploymentCleanupCommand(flags, verb) };
 }
 
 export async function directorOptionsFor(director: DirectorTargetFlags, gateway?: Gateway): Promise<DirectorOptions> {

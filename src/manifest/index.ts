@@ -1,6 +1,7 @@
 // Public API of manifest/: the BOSH deployment manifest → validated instance groups and SSH targets.
 export { loadManifest } from './load-manifest.js';
 export { parseManifest, parseManifestJobs } from './parse-manifest.js';
+export { ManifestSource } from './source.js';
 export type {
   DeploymentManifest,
   InstanceTarget,
