@@ -12,6 +12,8 @@ import type { ArtifactStore, StoredBackup } from '../orchestrate/artifact-store.
 import type { RunContext } from '../orchestrate/context.js';
 import type { Workflow } from './run-operation.js';
 import { openStore, type StorageFlags } from './storage-options.js';
+import { openForReading, readRecipients, type EncryptionFlags } from './encryption-options.js';
+import { encryptingStore } from '../artifact/age-store.js';
 import { isS3Location } from '../artifact/s3-location.js';
 
 /** The artifact store of a run; its retries and the like become warnings. */
@@ -27,6 +29,8 @@ export interface BackupFlags {
   unsafeLockFree: boolean;
   /** --remote-compress */
   remoteCompression?: RemoteCompression;
+  /** --encrypt-to, --encrypt-to-file */
+  encryption?: EncryptionFlags;
 }
 
 export function backupWorkflow(flags: BackupFlags): Workflow {
@@ -38,7 +42,10 @@ export function backupWorkflow(flags: BackupFlags): Workflow {
     runLockPath: isS3Location(flags.artifactPath) ? undefined : flags.artifactPath,
     // Object storage: bucket, credentials and permissions are proved before connecting, so before any lock.
     async preflight(ctx) {
+      // Recipients first: a wrong one is refused before anything is written or connected.
+      const recipients = flags.encryption ? await readRecipients(flags.encryption) : undefined;
       store = await storeFor(ctx, flags.artifactPath, flags.storage);
+      if (recipients) store = encryptingStore(store, recipients);
       const refused = await store.checkWritable(ctx.signal);
       // As restore's verification: the refusal reaches logs and --summary-json, not only the terminal.
       for (const failure of refused) ctx.events({ type: 'failure', error: failure });
@@ -88,7 +95,7 @@ export function preBackupCheckWorkflow(): Workflow {
 }
 
 /** Restore verifies the whole artifact offline first: a damaged backup never reaches an instance. */
-export function restoreWorkflow(flags: { artifactPath: string; storage?: StorageFlags }): Workflow {
+export function restoreWorkflow(flags: { artifactPath: string; storage?: StorageFlags; identity?: string }): Workflow {
   let metadata: BackupMetadata | undefined;
   let absentArtifacts: ReadonlySet<string> = new Set();
   let stored: StoredBackup | undefined;
@@ -96,7 +103,9 @@ export function restoreWorkflow(flags: { artifactPath: string; storage?: Storage
     async preflight(ctx) {
       ctx.events({ type: 'phase-started', phase: 'verify' });
       const started = Date.now();
-      stored = (await storeFor(ctx, flags.artifactPath, flags.storage)).backup();
+      // An encrypted backup is read through --identity; without it, or with one that does not open it, the
+      // restore stops here, before connecting (so before any lock).
+      stored = await openForReading((await storeFor(ctx, flags.artifactPath, flags.storage)).backup(), flags.identity);
       // Object storage: metadata, object list and sizes here; each tar's bytes on the way to its instance,
       // before anything is locked (reading everything twice would double the transfer).
       const verified = await verifyBackup(stored, { signal: ctx.signal, contents: stored.cheapToRead ? undefined : false });
@@ -124,11 +133,12 @@ export interface DrillFlags {
   verify: string;
   verifyOn?: string;
   verifyTimeoutMs?: number;
+  identity?: string;
 }
 
 /** A drill is a restore (same offline verification first) followed by the operator's check, both timed. */
 export function drillWorkflow(flags: DrillFlags): Workflow {
-  const restoring = restoreWorkflow({ artifactPath: flags.artifactPath, storage: flags.storage });
+  const restoring = restoreWorkflow({ artifactPath: flags.artifactPath, storage: flags.storage, identity: flags.identity });
   return {
     preflight: restoring.preflight,
     run: (ctx, deployment, scope) =>

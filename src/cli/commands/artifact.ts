@@ -7,9 +7,17 @@ import { escapeLine } from '../../report/escape.js';
 import { formatBytes } from '../../report/plain-lines.js';
 import { reportFailures } from '../exit.js';
 import type { Runtime } from '../runtime.js';
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { checkCiphertexts, readEncryptionRecord, type EncryptionRecord } from '../../artifact/age-store.js';
+import { localBackup } from '../../artifact/local-store.js';
+import type { StoredBackup } from '../../orchestrate/artifact-store.js';
+import { identityOption, openForReading } from '../encryption-options.js';
 import { isS3Location } from '../../artifact/s3-location.js';
 import { openStore, storageFlags, storageOptions, type StorageFlags } from '../storage-options.js';
-import { UsageError } from '../../errors.js';
+import { ArtifactError, UsageError } from '../../errors.js';
 import { quoteName } from '../../names.js';
 import { BUCKETS, isEmptyPolicy, type KeepPolicy } from '../../retention/policy.js';
 import { pruneLocalArtifactPath, type PruneOptions } from '../../retention/prune.js';
@@ -22,8 +30,19 @@ export function artifactMode(y: Argv, runtime: Runtime, setExit: SetExitCode): A
       .command(
         'verify <dir>',
         'Check that a backup is whole: metadata parses, every tar is present, safe and matches its checksums; exit 0 only then',
-        (sub) => sub.positional('dir', { type: 'string', demandOption: true, describe: 'the <deployment>_<timestamp> directory, or s3://BUCKET/PREFIX/<deployment>_<timestamp>' }),
-        async (argv) => setExit(await verifyCommand(runtime, argv.dir, storageFlags(argv))),
+        (sub) => identityOption(sub.positional('dir', { type: 'string', demandOption: true, describe: 'the <deployment>_<timestamp> directory, or s3://BUCKET/PREFIX/<deployment>_<timestamp>' })),
+        async (argv) => setExit(await verifyCommand(runtime, argv.dir, storageFlags(argv), argv.identity)),
+      )
+      .command(
+        'export <src> <dest>',
+        'Write a plain BBR-format copy of a backup (decrypting it with --identity): a local directory BBR and bbr-ts restore',
+        (sub) =>
+          identityOption(
+            sub
+              .positional('src', { type: 'string', demandOption: true, describe: 'the backup: <deployment>_<timestamp> directory or s3://.../<deployment>_<timestamp>' })
+              .positional('dest', { type: 'string', demandOption: true, describe: 'a new local directory for the plain copy (must not exist)' }),
+          ),
+        async (argv) => setExit(await exportCommand(runtime, argv.src, argv.dest, storageFlags(argv), argv.identity)),
       )
       .command(
         'show <dir>',
@@ -72,10 +91,13 @@ function storeAt(runtime: Runtime, location: string, flags: StorageFlags) {
   return openStore(location, flags, (message) => runtime.stderr.write(`warning: ${escapeLine(message)}\n`));
 }
 
-async function verifyCommand(runtime: Runtime, dir: string, flags: StorageFlags): Promise<number> {
+async function verifyCommand(runtime: Runtime, dir: string, flags: StorageFlags, identity: string | undefined): Promise<number> {
   let verified;
   try {
-    verified = await verifyBackup((await storeAt(runtime, dir, flags)).backup(), { signal: runtime.signal });
+    const stored = (await storeAt(runtime, dir, flags)).backup();
+    const record = await readEncryptionRecord(stored);
+    if (record && identity === undefined) return await verifyCiphertexts(runtime, stored, record);
+    verified = await verifyBackup(await openForReading(stored, identity), { signal: runtime.signal });
   } catch (error) {
     const report = reportFailures([error]);
     runtime.stderr.write(report.text);
@@ -201,4 +223,52 @@ function keepPolicyOf(keep: PruneFlags['keep']): KeepPolicy {
     });
   }
   return policy;
+}
+
+/** An encrypted backup without --identity: the ciphertexts against what was recorded when they were written. */
+async function verifyCiphertexts(runtime: Runtime, stored: StoredBackup, record: EncryptionRecord): Promise<number> {
+  const results = await checkCiphertexts(stored, record, runtime.signal);
+  for (const r of results) runtime.stdout.write(escapeLine(`${r.file}: ${r.problem ? `BROKEN ${r.problem}` : 'ciphertext intact (size and SHA-256 as written)'}`) + '\n');
+  const broken = results.filter((r) => r.problem);
+  const where = escapeLine(stored.location);
+  if (broken.length > 0) {
+    runtime.stdout.write(`${where}: NOT whole\n`);
+    const report = reportFailures(broken.map((r) => new ArtifactError(`${stored.describe(r.file)}: ${r.problem}`, { hint: 'the encrypted file was changed or cut after it was written; restore from another backup' })));
+    runtime.stderr.write(report.text);
+    return report.exitCode;
+  }
+  runtime.stdout.write(`${where}: encrypted; ${results.length} file(s) intact as written, contents NOT checked (pass --identity to decrypt and check every file's checksum)\n`);
+  return 0;
+}
+
+/** `artifact export`: metadata as it is, each tar and the manifest decrypted, then the copy verified. */
+async function exportCommand(runtime: Runtime, src: string, dest: string, flags: StorageFlags, identity: string | undefined): Promise<number> {
+  try {
+    const stored = await openForReading((await storeAt(runtime, src, flags)).backup(), identity);
+    const verified = await verifyBackup(stored, { signal: runtime.signal, contents: false });
+    if (verified.failures.length > 0) {
+      const report = reportFailures(verified.failures);
+      runtime.stderr.write(report.text);
+      return report.exitCode;
+    }
+    const target = path.resolve(dest);
+    await mkdir(target, { mode: 0o700 }).catch((error: Error) => {
+      throw new ArtifactError(`cannot create ${target}: ${error.message}`, { hint: 'pass a directory that does not exist yet, in an existing folder' });
+    });
+    await writeFile(path.join(target, 'metadata'), await stored.readMetadata('the metadata file cannot be read'), { mode: 0o600, flag: 'wx' });
+    const files = [...verified.verdicts.filter((v) => !v.absent).map((v) => v.file), ...((await stored.hasFile('manifest.yml')) ? ['manifest.yml'] : [])];
+    for (const file of files) {
+      await pipeline(stored.open(file, runtime.signal), createWriteStream(path.join(target, file), { mode: 0o600, flags: 'wx' }));
+    }
+    // The copy is checked like any backup: every tar against its checksums.
+    const check = await verifyBackup(localBackup(target), { signal: runtime.signal });
+    const report = reportFailures(check.failures);
+    runtime.stdout.write(escapeLine(check.failures.length === 0 ? `${target}: plain copy written and verified, ${files.length} file(s)` : `${target}: copy written but NOT whole`) + '\n');
+    runtime.stderr.write(report.text);
+    return report.exitCode;
+  } catch (error) {
+    const report = reportFailures([error]);
+    runtime.stderr.write(report.text);
+    return report.exitCode || 1;
+  }
 }

@@ -5,6 +5,7 @@ import { runDeploymentOperation } from '../run-deployment.js';
 import { backupDryRunWorkflow, backupWorkflow } from '../workflows.js';
 import { reportOption } from '../output-options.js';
 import { storageFlags, storageOptions } from '../storage-options.js';
+import { encryptionFlags, encryptionOptions, identityOption } from '../encryption-options.js';
 import type { Subcommand } from './types.js';
 
 export const deploymentBackup: Subcommand = (y, runtime, setExit) =>
@@ -12,7 +13,7 @@ export const deploymentBackup: Subcommand = (y, runtime, setExit) =>
     ['backup', 'b'],
     'Lock, back up, unlock and drain every job into a new local artifact directory',
     (sub) =>
-      storageOptions(reportOption(sub))
+      encryptionOptions(storageOptions(reportOption(sub)))
         .option('artifact-path', { alias: 'a', type: 'string', default: '.', describe: 'folder in which <deployment>_<timestamp>/ is created, or s3://BUCKET/PREFIX (nothing touches this machine\'s disk)' })
         .option('with-manifest', { type: 'boolean', default: false, describe: 'also save the manifest as manifest.yml in the artifact' })
         .option('unsafe-lock-free', { type: 'boolean', default: false, describe: 'skip pre-backup-lock and post-backup-unlock scripts (the backup may be inconsistent)' })
@@ -34,6 +35,7 @@ export const deploymentBackup: Subcommand = (y, runtime, setExit) =>
         withManifest: argv['with-manifest'],
         unsafeLockFree: argv['unsafe-lock-free'],
         remoteCompression: argv['remote-compress'],
+        encryption: encryptionFlags(argv),
       });
       setExit(await runDeploymentOperation(runtime, flags, 'backup', workflow));
     },

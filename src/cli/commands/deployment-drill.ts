@@ -5,6 +5,7 @@ import { runDeploymentOperation } from '../run-deployment.js';
 import { drillWorkflow } from '../workflows.js';
 import { reportOption } from '../output-options.js';
 import { storageFlags, storageOptions } from '../storage-options.js';
+import { encryptionFlags, encryptionOptions, identityOption } from '../encryption-options.js';
 import type { Subcommand } from './types.js';
 
 export const deploymentDrill: Subcommand = (y, runtime, setExit) =>
@@ -12,7 +13,7 @@ export const deploymentDrill: Subcommand = (y, runtime, setExit) =>
     'drill',
     'Restore a backup into a (scratch) deployment, then run a verification command; reports pass or fail with the time to restore',
     (sub) =>
-      storageOptions(reportOption(sub))
+      identityOption(storageOptions(reportOption(sub)))
         .option('artifact-path', { alias: 'a', type: 'string', demandOption: true, describe: 'the <deployment>_<timestamp> backup directory to restore, or its s3://BUCKET/PREFIX/<deployment>_<timestamp>' })
         .option('verify', { type: 'string', demandOption: true, describe: 'shell command (sh -c) that exits 0 when the restored data is right' })
         .option('verify-on', { type: 'string', describe: 'run --verify on this instance (GROUP/INDEX, as root) instead of on this machine' })
@@ -34,6 +35,7 @@ export const deploymentDrill: Subcommand = (y, runtime, setExit) =>
       const workflow = drillWorkflow({
         artifactPath: argv['artifact-path'],
         storage: storageFlags(argv),
+        identity: argv.identity,
         verify: argv.verify,
         verifyOn: argv['verify-on'],
         verifyTimeoutMs: timeout === undefined ? undefined : timeout * 1000,

@@ -4,6 +4,7 @@ import { runDeploymentOperation } from '../run-deployment.js';
 import { restoreWorkflow } from '../workflows.js';
 import { reportOption } from '../output-options.js';
 import { storageFlags, storageOptions } from '../storage-options.js';
+import { encryptionFlags, encryptionOptions, identityOption } from '../encryption-options.js';
 import type { Subcommand } from './types.js';
 
 export const RESTORE_DESCRIPTION =
@@ -14,11 +15,11 @@ export const deploymentRestore: Subcommand = (y, runtime, setExit) =>
     ['restore', 'r'],
     RESTORE_DESCRIPTION,
     (sub) =>
-      storageOptions(reportOption(sub))
+      identityOption(storageOptions(reportOption(sub)))
         .option('artifact-path', { alias: 'a', type: 'string', demandOption: true, describe: 'the <deployment>_<timestamp> backup directory to restore, or its s3://BUCKET/PREFIX/<deployment>_<timestamp>' })
         .example(`$0 deployment ${EXAMPLE_FLAGS} restore -a /var/backups/example_20240501T100001Z`, 'restore that backup into the deployment'),
     async (argv) => {
       const flags = deploymentFlags(argv);
-      setExit(await runDeploymentOperation(runtime, flags, 'restore', restoreWorkflow({ artifactPath: argv['artifact-path'], storage: storageFlags(argv) })));
+      setExit(await runDeploymentOperation(runtime, flags, 'restore', restoreWorkflow({ artifactPath: argv['artifact-path'], storage: storageFlags(argv), identity: argv.identity })));
     },
   );

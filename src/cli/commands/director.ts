@@ -7,6 +7,7 @@ import type { Runtime } from '../runtime.js';
 import { backupWorkflow, cleanupWorkflow, preBackupCheckWorkflow, restoreWorkflow } from '../workflows.js';
 import { reportOption } from '../output-options.js';
 import { storageFlags, storageOptions } from '../storage-options.js';
+import { encryptionFlags, encryptionOptions, identityOption } from '../encryption-options.js';
 import { RESTORE_DESCRIPTION } from './deployment-restore.js';
 import type { SetExitCode } from './types.js';
 
@@ -25,7 +26,7 @@ export function directorMode(y: Argv, runtime: Runtime, setExit: SetExitCode): A
         ['backup', 'b'],
         'Lock, back up, unlock and drain every job into <host>_<timestamp>/',
         (sub) =>
-          storageOptions(reportOption(sub))
+          encryptionOptions(storageOptions(reportOption(sub)))
             .option('artifact-path', { alias: 'a', type: 'string', default: '.', describe: 'folder in which <host>_<timestamp>/ is created, or s3://BUCKET/PREFIX' })
             .option('remote-compress', { choices: REMOTE_COMPRESSIONS, describe: REMOTE_COMPRESS_DESCRIPTION }),
         async (argv) => {
@@ -35,6 +36,7 @@ export function directorMode(y: Argv, runtime: Runtime, setExit: SetExitCode): A
             withManifest: false,
             unsafeLockFree: false,
             remoteCompression: argv['remote-compress'],
+            encryption: encryptionFlags(argv),
           });
           setExit(await runDirectorOperation(runtime, directorFlags(argv), 'backup', workflow));
         },
@@ -42,9 +44,9 @@ export function directorMode(y: Argv, runtime: Runtime, setExit: SetExitCode): A
       .command(
         ['restore', 'r'],
         RESTORE_DESCRIPTION,
-        (sub) => storageOptions(reportOption(sub)).option('artifact-path', { alias: 'a', type: 'string', demandOption: true, describe: 'the <host>_<timestamp> backup directory to restore, or its s3://BUCKET/PREFIX/<host>_<timestamp>' }),
+        (sub) => identityOption(storageOptions(reportOption(sub))).option('artifact-path', { alias: 'a', type: 'string', demandOption: true, describe: 'the <host>_<timestamp> backup directory to restore, or its s3://BUCKET/PREFIX/<host>_<timestamp>' }),
         async (argv) => {
-          setExit(await runDirectorOperation(runtime, directorFlags(argv), 'restore', restoreWorkflow({ artifactPath: argv['artifact-path'], storage: storageFlags(argv) })));
+          setExit(await runDirectorOperation(runtime, directorFlags(argv), 'restore', restoreWorkflow({ artifactPath: argv['artifact-path'], storage: storageFlags(argv), identity: argv.identity })));
         },
       )
       .command(

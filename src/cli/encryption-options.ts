@@ -1,0 +1,57 @@
+// --encrypt-to / --encrypt-to-file (backup) and --identity (restore, drill, artifact verify/export): age keys.
+// Neither a recipient nor the identity is ever printed; an identity file's path is, its contents never.
+import { readFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { parseRecipient, readIdentityFile, type AgeIdentity, type AgeRecipient } from '../artifact/age/keys.js';
+import { decryptingBackup, readEncryptionRecord } from '../artifact/age-store.js';
+import { ArtifactError, UsageError } from '../errors.js';
+import type { StoredBackup } from '../orchestrate/artifact-store.js';
+
+export function encryptionOptions<T>(y: Argv<T>) {
+  return y
+    .option('encrypt-to', { type: 'string', array: true, describe: 'encrypt each artifact (and the manifest copy) to this age recipient (age1...), stored as <name>.tar.age; repeatable' })
+    .option('encrypt-to-file', { type: 'string', describe: 'encrypt to every age recipient in this file (one per line, # comments), as age -R' });
+}
+
+export function identityOption<T>(y: Argv<T>) {
+  return y.option('identity', { type: 'string', describe: 'age identity file (age-keygen) that opens an encrypted backup' });
+}
+
+export interface EncryptionFlags {
+  encryptTo?: string[];
+  encryptToFile?: string;
+}
+
+export function encryptionFlags(argv: Record<string, unknown>): EncryptionFlags {
+  return { encryptTo: argv['encrypt-to'] as string[] | undefined, encryptToFile: argv['encrypt-to-file'] as string | undefined };
+}
+
+/** The recipients asked for, or undefined when the backup is not to be encrypted. */
+export async function readRecipients(flags: EncryptionFlags): Promise<AgeRecipient[] | undefined> {
+  const values = [...(flags.encryptTo ?? [])];
+  if (flags.encryptToFile !== undefined) {
+    const text = await readFile(flags.encryptToFile, 'utf8').catch((error: Error) => {
+      throw new UsageError(`cannot read --encrypt-to-file ${flags.encryptToFile}: ${error.message}`, { hint: 'pass a file of age recipients (age1...), one per line' });
+    });
+    const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    if (lines.length === 0) throw new UsageError(`--encrypt-to-file ${flags.encryptToFile} lists no recipient`, { hint: 'put one age1... public key per line' });
+    values.push(...lines);
+  }
+  return values.length === 0 ? undefined : values.map(parseRecipient);
+}
+
+/**
+ * The backup as restore and verify read it: decrypted through the identity when it is encrypted. An encrypted
+ * backup without --identity is refused here, before anything connects.
+ */
+export async function openForReading(stored: StoredBackup, identityFile: string | undefined): Promise<StoredBackup> {
+  const record = await readEncryptionRecord(stored);
+  if (!record) return stored;
+  if (identityFile === undefined) {
+    throw new ArtifactError(`${stored.location} is encrypted (age): its artifacts cannot be read without an identity`, {
+      hint: 'pass the age identity file whose public key the backup was encrypted to with --identity',
+    });
+  }
+  const identities: AgeIdentity[] = await readIdentityFile(identityFile);
+  return decryptingBackup(stored, record, identities);
+}
