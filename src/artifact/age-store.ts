@@ -68,7 +68,8 @@ function encryptingBackup(inner: NewBackup, recipients: readonly AgeRecipient[])
     get location() {
       return inner.location;
     },
-    describe: (file) => inner.describe(file.endsWith('.tar') ? file + AGE_SUFFIX : file),
+    // Everything written through this layer is encrypted (artifacts, the manifest, a compression record).
+    describe: (file) => inner.describe(file === 'metadata' || file === ENCRYPTION_FILE ? file : file + AGE_SUFFIX),
     createArtifact: createEncrypted,
     writeMetadata: (metadata) => inner.writeMetadata(metadata),
     async writeManifest(text) {

@@ -3,14 +3,16 @@
 import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { parseRecipient, readIdentityFile, type AgeIdentity, type AgeRecipient } from '../artifact/age/keys.js';
-import { decryptingBackup, readEncryptionRecord } from '../artifact/age-store.js';
+import { decryptingBackup, encryptingStore, readEncryptionRecord } from '../artifact/age-store.js';
+import { compressingStore, COMPRESSIONS, decompressingBackup, readCompressionRecord, type Compression } from '../artifact/gzip-store.js';
 import { ArtifactError, UsageError } from '../errors.js';
-import type { StoredBackup } from '../orchestrate/artifact-store.js';
+import type { ArtifactStore, StoredBackup } from '../orchestrate/artifact-store.js';
 
 export function encryptionOptions<T>(y: Argv<T>) {
   return y
     .option('encrypt-to', { type: 'string', array: true, describe: 'encrypt each artifact (and the manifest copy) to this age recipient (age1...), stored as <name>.tar.age; repeatable' })
-    .option('encrypt-to-file', { type: 'string', describe: 'encrypt to every age recipient in this file (one per line, # comments), as age -R' });
+    .option('encrypt-to-file', { type: 'string', describe: 'encrypt to every age recipient in this file (one per line, # comments), as age -R' })
+    .option('compress', { choices: COMPRESSIONS, describe: 'store each artifact compressed (<name>.tar.gz, gzip level 1; then encrypted when --encrypt-to is given too); checksums stay those of the plain tar entries' });
 }
 
 export function identityOption<T>(y: Argv<T>) {
@@ -20,10 +22,11 @@ export function identityOption<T>(y: Argv<T>) {
 export interface EncryptionFlags {
   encryptTo?: string[];
   encryptToFile?: string;
+  compress?: Compression;
 }
 
 export function encryptionFlags(argv: Record<string, unknown>): EncryptionFlags {
-  return { encryptTo: argv['encrypt-to'] as string[] | undefined, encryptToFile: argv['encrypt-to-file'] as string | undefined };
+  return { encryptTo: argv['encrypt-to'] as string[] | undefined, encryptToFile: argv['encrypt-to-file'] as string | undefined, compress: argv['compress'] as Compression | undefined };
 }
 
 /** The recipients asked for, or undefined when the backup is not to be encrypted. */
@@ -45,6 +48,22 @@ export async function readRecipients(flags: EncryptionFlags): Promise<AgeRecipie
  * backup without --identity is refused here, before anything connects.
  */
 export async function openForReading(stored: StoredBackup, identityFile: string | undefined): Promise<StoredBackup> {
+  const decrypted = await decryptedForReading(stored, identityFile);
+  // Compression sits above encryption: its record is read through the identity.
+  const compression = await readCompressionRecord(decrypted);
+  return compression ? decompressingBackup(decrypted, compression) : decrypted;
+}
+
+/** Where the backup is written: the store, with encryption and compression layered on as asked. */
+export async function storeForBackup(store: ArtifactStore, flags: EncryptionFlags | undefined): Promise<ArtifactStore> {
+  // Recipients are read first: a wrong one is refused before anything is written or connected.
+  const recipients = flags ? await readRecipients(flags) : undefined;
+  let layered = recipients ? encryptingStore(store, recipients) : store;
+  if (flags?.compress === 'gzip') layered = compressingStore(layered);
+  return layered;
+}
+
+async function decryptedForReading(stored: StoredBackup, identityFile: string | undefined): Promise<StoredBackup> {
   const record = await readEncryptionRecord(stored);
   if (!record) return stored;
   if (identityFile === undefined) {

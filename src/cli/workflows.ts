@@ -12,8 +12,7 @@ import type { ArtifactStore, StoredBackup } from '../orchestrate/artifact-store.
 import type { RunContext } from '../orchestrate/context.js';
 import type { Workflow } from './run-operation.js';
 import { openStore, type StorageFlags } from './storage-options.js';
-import { openForReading, readRecipients, type EncryptionFlags } from './encryption-options.js';
-import { encryptingStore } from '../artifact/age-store.js';
+import { openForReading, storeForBackup, type EncryptionFlags } from './encryption-options.js';
 import { isS3Location } from '../artifact/s3-location.js';
 
 /** The artifact store of a run; its retries and the like become warnings. */
@@ -42,10 +41,8 @@ export function backupWorkflow(flags: BackupFlags): Workflow {
     runLockPath: isS3Location(flags.artifactPath) ? undefined : flags.artifactPath,
     // Object storage: bucket, credentials and permissions are proved before connecting, so before any lock.
     async preflight(ctx) {
-      // Recipients first: a wrong one is refused before anything is written or connected.
-      const recipients = flags.encryption ? await readRecipients(flags.encryption) : undefined;
-      store = await storeFor(ctx, flags.artifactPath, flags.storage);
-      if (recipients) store = encryptingStore(store, recipients);
+      // Encryption and compression at rest are layers over the store; a wrong recipient is refused here.
+      store = await storeForBackup(await storeFor(ctx, flags.artifactPath, flags.storage), flags.encryption);
       const refused = await store.checkWritable(ctx.signal);
       // As restore's verification: the refusal reaches logs and --summary-json, not only the terminal.
       for (const failure of refused) ctx.events({ type: 'failure', error: failure });

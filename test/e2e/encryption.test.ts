@@ -175,3 +175,63 @@ describe('encrypted backups (S3)', () => {
     expect(await snapshot()).toEqual(before);
   });
 });
+
+describe('compressed backups (--compress gzip), alone and encrypted', () => {
+  it('stores .tar.gz that gzip reads, verifies and restores; a file that expands past its recorded size is refused', async () => {
+    const before = await snapshot();
+    const artifacts = await tempArtifactsDir();
+    const run = await bbr(['deployment', ...flags, 'backup', '-a', artifacts, '--compress', 'gzip']);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const dir = path.join(artifacts, (await readdir(artifacts))[0]!);
+    const files = await readdir(dir);
+    expect(files.filter((f) => f.endsWith('.tar'))).toEqual([]);
+    const gz = files.find((f) => f.endsWith('.tar.gz'))!;
+    expect(gz).toBeDefined();
+    expect(files).toContain('compression.json');
+    expect((await execa('sh', ['-c', 'gzip -dc "$1" | tar t', 'sh', path.join(dir, gz)])).exitCode).toBe(0);
+    const verified = await bbr(['artifact', 'verify', dir]);
+    expect(verified.exitCode, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/: whole/);
+    await damageData();
+    const restored = await bbr(['deployment', ...flags, 'restore', '-a', dir]);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(await snapshot()).toEqual(before);
+
+    // compression.json is the bound on how far a file may expand: lie about it, and reading stops.
+    const record = JSON.parse(await readFile(path.join(dir, 'compression.json'), 'utf8'));
+    record.files[gz.slice(0, -3)].plaintextBytes = 100;
+    await writeFile(path.join(dir, 'compression.json'), JSON.stringify(record));
+    const bomb = await bbr(['artifact', 'verify', dir]);
+    expect(bomb.exitCode).toBe(1);
+    expect(bomb.stderr).toContain('expands beyond the 100 bytes recorded for it');
+  });
+
+  it('compressed then encrypted: .tar.gz.age that age and gzip read; restored and exported with the identity', async () => {
+    const before = await snapshot();
+    const artifacts = await tempArtifactsDir();
+    const run = await bbr(['deployment', ...flags, 'backup', '-a', artifacts, '--with-manifest', '--compress', 'gzip', '--encrypt-to', recipient]);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const dir = path.join(artifacts, (await readdir(artifacts))[0]!);
+    const files = await readdir(dir);
+    expect(files.filter((f) => f.endsWith('.tar') || f.endsWith('.tar.gz'))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['compression.json.age', 'manifest.yml.age', 'encryption.json', 'metadata']));
+    const sealed = files.find((f) => f.endsWith('.tar.gz.age'))!;
+    expect((await execa('sh', ['-c', 'age -d -i "$1" "$2" | gzip -dc | tar t', 'sh', keyFile, path.join(dir, sealed)])).exitCode).toBe(0);
+
+    const unchecked = await bbr(['artifact', 'verify', dir]);
+    expect(unchecked.exitCode).toBe(0);
+    expect(unchecked.stdout).toContain('contents NOT checked');
+    const checked = await bbr(['artifact', 'verify', dir, '--identity', keyFile]);
+    expect(checked.exitCode, checked.stderr).toBe(0);
+    await damageData();
+    const restored = await bbr(['deployment', ...flags, 'restore', '-a', dir, '--identity', keyFile]);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(await snapshot()).toEqual(before);
+    const plain = path.join(await tempArtifactsDir(), 'example_plain');
+    const exported = await bbr(['artifact', 'export', dir, plain, '--identity', keyFile]);
+    expect(exported.exitCode, exported.stderr).toBe(0);
+    expect((await readdir(plain)).filter((f) => f.endsWith('.gz') || f.endsWith('.age'))).toEqual([]);
+  });
+});
