@@ -8,15 +8,17 @@ import { compressingStore, COMPRESSIONS, decompressingBackup, readCompressionRec
 import { ArtifactError, UsageError } from '../errors.js';
 import type { ArtifactStore, StoredBackup } from '../orchestrate/artifact-store.js';
 
+const GROUP = 'At rest (encryption, compression):';
+
 export function encryptionOptions<T>(y: Argv<T>) {
   return y
-    .option('encrypt-to', { type: 'string', array: true, describe: 'encrypt each artifact (and the manifest copy) to this age recipient (age1...), stored as <name>.tar.age; repeatable' })
-    .option('encrypt-to-file', { type: 'string', describe: 'encrypt to every age recipient in this file (one per line, # comments), as age -R' })
-    .option('compress', { choices: COMPRESSIONS, describe: 'store each artifact compressed (<name>.tar.gz, gzip level 1; then encrypted when --encrypt-to is given too); checksums stay those of the plain tar entries' });
+    .option('encrypt-to', { type: 'string', array: true, describe: 'encrypt each artifact (and the manifest copy) to this age recipient (age1...), stored as <name>.tar.age; repeatable', group: GROUP })
+    .option('encrypt-to-file', { type: 'string', describe: 'encrypt to every age recipient in this file (one per line, # comments), as age -R', group: GROUP })
+    .option('compress', { choices: COMPRESSIONS, describe: 'store each artifact compressed (<name>.tar.gz, gzip level 1; then encrypted when --encrypt-to is given too); checksums stay those of the plain tar entries', group: GROUP });
 }
 
 export function identityOption<T>(y: Argv<T>) {
-  return y.option('identity', { type: 'string', describe: 'age identity file (age-keygen) that opens an encrypted backup' });
+  return y.option('identity', { type: 'string', describe: 'age identity file (age-keygen) that opens an encrypted backup', group: GROUP });
 }
 
 export interface EncryptionFlags {
