@@ -17,8 +17,8 @@ export const EXAMPLE_FLAGS = '--manifest deploy.yml --username vcap --private-ke
 export const REMOTE_COMPRESS_DESCRIPTION =
   'compress each artifact on the instance while draining (`gzip -1` or `zstd -1`; an instance without the tool sends it ' +
   'uncompressed); the stored artifact stays a plain .tar. Pays off on a slow link with compressible data: a 1 GiB SQL ' +
-  'dump over 1 Gbit drained in 0.6x the time with zstd (185 MB on the wire instead of 1124 MB) but 2x with gzip, whose ' +
-  'CPU cost outweighed the link on 2 shared cores (bench figure 8). Needs `zstd` on this machine for zstd';
+  'dump over 1 Gbit drained in 0.44x the time with zstd (185 MB on the wire instead of 1124 MB) and 1.09x with gzip, ' +
+  'whose CPU cost outweighs the link on 2 shared cores (bench figure 8). Needs `zstd` on this machine for zstd';
 
 export function connectionOptions<T>(y: Argv<T>, requireKey = true) {
   return y
