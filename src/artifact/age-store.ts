@@ -8,6 +8,7 @@ import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArtifactError } from '../errors.js';
 import type { ArtifactStore, NewBackup, StoredBackup } from '../orchestrate/artifact-store.js';
+import { writableThrough } from './writable-through.js';
 import { createAgeDecryptStream, createAgeEncryptStream } from './age/format.js';
 import { formatRecipient, type AgeIdentity, type AgeRecipient } from './age/keys.js';
 
@@ -32,7 +33,6 @@ function encryptingBackup(inner: NewBackup, recipients: readonly AgeRecipient[])
     const sink = inner.createArtifact(file + AGE_SUFFIX, onWriteError);
     const encrypt = createAgeEncryptStream(recipients);
     const hash = createHash('sha256');
-    let plaintextBytes = 0;
     let ciphertextBytes = 0;
     const count = new Transform({
       transform(chunk: Buffer, _e, cb) {
@@ -41,27 +41,8 @@ function encryptingBackup(inner: NewBackup, recipients: readonly AgeRecipient[])
         cb(null, chunk);
       },
     });
-    const done = pipeline(encrypt, count, sink);
-    done.catch(() => undefined);
-    return new Writable({
-      highWaterMark: 1024 * 1024,
-      write(chunk: Buffer, _e, cb) {
-        plaintextBytes += chunk.length;
-        if (encrypt.write(chunk)) cb();
-        else encrypt.once('drain', () => cb());
-      },
-      final(cb) {
-        encrypt.end();
-        done.then(() => {
-          record.files[file] = { plaintextBytes, ciphertextBytes, ciphertextSha256: hash.digest('hex') };
-          cb();
-        }, cb);
-      },
-      destroy(error, cb) {
-        encrypt.destroy(error ?? undefined);
-        sink.destroy(error ?? undefined);
-        cb(error);
-      },
+    return writableThrough(encrypt, [count, sink], (plaintextBytes) => {
+      record.files[file] = { plaintextBytes, ciphertextBytes, ciphertextSha256: hash.digest('hex') };
     });
   };
   return {

@@ -6,6 +6,7 @@ import { createGunzip, createGzip, constants as zlib } from 'node:zlib';
 import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArtifactError } from '../errors.js';
+import { writableThrough } from './writable-through.js';
 import type { ArtifactStore, NewBackup, StoredBackup } from '../orchestrate/artifact-store.js';
 
 export const COMPRESSION_FILE = 'compression.json';
@@ -36,28 +37,8 @@ function compressingBackup(inner: NewBackup): NewBackup {
       const sink = inner.createArtifact(stored(file), onWriteError);
       // Level 1: the drain is CPU-bound already; most of gzip's gain on dumps comes at the lowest level.
       const gzip = createGzip({ level: 1, memLevel: 9, strategy: zlib.Z_DEFAULT_STRATEGY });
-      const done = pipeline(gzip, sink);
-      done.catch(() => undefined);
-      let plaintextBytes = 0;
-      return new Writable({
-        highWaterMark: 1024 * 1024,
-        write(chunk: Buffer, _e, cb) {
-          plaintextBytes += chunk.length;
-          if (gzip.write(chunk)) cb();
-          else gzip.once('drain', () => cb());
-        },
-        final(cb) {
-          gzip.end();
-          done.then(() => {
-            record.files[file] = { plaintextBytes };
-            cb();
-          }, cb);
-        },
-        destroy(error, cb) {
-          gzip.destroy(error ?? undefined);
-          sink.destroy(error ?? undefined);
-          cb(error);
-        },
+      return writableThrough(gzip, [sink], (plaintextBytes) => {
+        record.files[file] = { plaintextBytes };
       });
     },
     writeMetadata: (metadata) => inner.writeMetadata(metadata),
