@@ -2,9 +2,8 @@
 // (a backup is complete when its metadata exists; failed ones carry a marker; the rest are incomplete).
 import { UsageError } from '../errors.js';
 import type { ArtifactStore } from '../orchestrate/artifact-store.js';
-import { CancelledError } from '../errors.js';
 import { applyKeepPolicy, type BackupEntry, type Decision } from './policy.js';
-import type { PruneOptions, PruneStep } from './prune.js';
+import { carryOut, type PruneOptions, type PruneStep } from './prune.js';
 
 export async function pruneStore(store: ArtifactStore, options: PruneOptions): Promise<{ steps: PruneStep[]; failures: unknown[] }> {
   const remove = store.removeBackup?.bind(store);
@@ -15,21 +14,5 @@ export async function pruneStore(store: ArtifactStore, options: PruneOptions): P
     if (options.deployment !== undefined && b.deployment !== options.deployment) continue;
     entries.push({ name: b.name, deployment: b.deployment, time: b.time, state: b.status });
   }
-  const steps: PruneStep[] = [];
-  const failures: unknown[] = [];
-  for (const decision of applyKeepPolicy(entries, options.policy) as Decision[]) {
-    let step: PruneStep = { decision };
-    if (!decision.keep && !options.dryRun) {
-      try {
-        if (options.signal.aborted) throw new CancelledError(`${decision.entry.name} was not removed: interrupted`, { hint: 'run the same prune again' });
-        await remove(decision.entry.name, options.signal);
-      } catch (error) {
-        failures.push(error);
-        step = { decision, error };
-      }
-    }
-    steps.push(step);
-    options.onStep(step);
-  }
-  return { steps, failures };
+  return carryOut(applyKeepPolicy(entries, options.policy) as Decision[], remove, options);
 }

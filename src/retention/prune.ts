@@ -26,18 +26,26 @@ export async function pruneLocalArtifactPath(artifactPath: string, options: Prun
     ...applyKeepPolicy(backups.filter((b) => !b.leftover), options.policy),
     ...leftovers.map((entry) => ({ entry, keep: false, reasons: ['left half-removed by an interrupted prune'] })),
   ];
+  return carryOut(decisions, (name) => removeLocalBackup(artifactPath, name), options);
+}
+
+/**
+ * Removes what the decisions do not keep, one backup at a time, reporting each as it is handled. A failed removal
+ * is recorded and the others still run; once interrupted, each backup left is reported as not removed.
+ */
+export async function carryOut(
+  decisions: readonly Decision[],
+  remove: (name: string, signal: AbortSignal) => Promise<void>,
+  options: Pick<PruneOptions, 'dryRun' | 'onStep' | 'signal'>,
+): Promise<{ steps: PruneStep[]; failures: unknown[] }> {
   const steps: PruneStep[] = [];
   const failures: unknown[] = [];
   for (const decision of decisions) {
     let step: PruneStep = { decision };
-    if (!decision.keep && !options.dryRun && options.signal.aborted) {
-      // Interrupted: stop removing, but say for each backup left that it was not removed.
-      const error = new CancelledError(`${decision.entry.name} was not removed: interrupted`, { hint: 'run the same prune again' });
-      failures.push(error);
-      step = { decision, error };
-    } else if (!decision.keep && !options.dryRun) {
+    if (!decision.keep && !options.dryRun) {
       try {
-        await removeLocalBackup(artifactPath, decision.entry.name);
+        if (options.signal.aborted) throw new CancelledError(`${decision.entry.name} was not removed: interrupted`, { hint: 'run the same prune again' });
+        await remove(decision.entry.name, options.signal);
       } catch (error) {
         failures.push(error);
         step = { decision, error };
