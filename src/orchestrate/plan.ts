@@ -1,13 +1,13 @@
 // Pure planning: lock waves, unlock waves and artifact names are decided here, before any script runs,
 // so `--dry-run` can print exactly what a run would do.
-import { remoteArtifactDir, type ScriptName } from '../contract/paths.js';
+import { CONTRACT_SCRIPTS, remoteArtifactDir, type Direction, type ScriptName } from '../contract/paths.js';
 import { BbrError, PreconditionError } from '../errors.js';
 import { lengthProblem, nameProblem, quoteName } from '../names.js';
 import { orderLockWaves, reverseWaves } from '../order/index.js';
 import type { Operation, PlanDescription, PlannedJob } from '../report/events.js';
 import type { DeployedJob } from './open-deployment.js';
 
-export type Direction = 'backup' | 'restore';
+export type { Direction };
 
 export interface ScriptPlan {
   lockScript: ScriptName;
@@ -21,14 +21,9 @@ export interface ScriptPlan {
   unlockWaves: DeployedJob[][];
 }
 
-const SCRIPTS: Record<Direction, [ScriptName, ScriptName, ScriptName]> = {
-  backup: ['pre-backup-lock', 'backup', 'post-backup-unlock'],
-  restore: ['pre-restore-lock', 'restore', 'post-restore-unlock'],
-};
-
 /** Orders every job (throws CyclicLockOrderError), then keeps in each wave the jobs that have the script. */
 export function planScripts(jobs: readonly DeployedJob[], direction: Direction, options: { withReleases: boolean }): ScriptPlan {
-  const [lockScript, mainScript, unlockScript] = SCRIPTS[direction];
+  const { lock: lockScript, main: mainScript, unlock: unlockScript } = CONTRACT_SCRIPTS[direction];
   // Order over all jobs, scripts or not: a job without a lock script still carries ordering constraints.
   const orderable = jobs.map((job) => ({
     job,

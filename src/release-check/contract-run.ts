@@ -5,7 +5,7 @@
 // /var/vcap/store/bbr-backup/<job>/.
 import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { ScriptName } from '../contract/paths.js';
+import { CONTRACT_SCRIPTS, type ScriptName } from '../contract/paths.js';
 import { describeStep, runLocalScript, stepSucceeded, type LocalRunOptions } from './run-local-script.js';
 import type { CheckResult, ScriptStep } from './types.js';
 
@@ -45,40 +45,43 @@ export async function contractRun(options: ContractRunOptions): Promise<Contract
     runStep(checks, options, { script, env, check, cwd });
   try {
     const artifactEnv = (dir: string) => ({ BBR_ARTIFACT_DIRECTORY: dir, ARTIFACT_DIRECTORY: dir });
+    // The script names and their order come from the contract, as in the orchestrator's plan.
+    const backupSteps = CONTRACT_SCRIPTS.backup;
+    const restoreSteps = CONTRACT_SCRIPTS.restore;
     // Backup: lock, backup, unlock twice. A job without a backup script still gets its lock and unlock, as
     // BBR runs the lock scripts of every job of a deployment it backs up.
-    const locked = has('pre-backup-lock') ? await run('pre-backup-lock', {}) : true;
+    const locked = has(backupSteps.lock) ? await run(backupSteps.lock, {}) : true;
     let backedUp = false;
-    if (!has('backup')) {
-      checks.push({ kind: 'run', check: 'backup', status: 'skip', message: LOCK_ONLY });
+    if (!has(backupSteps.main)) {
+      checks.push({ kind: 'run', check: backupSteps.main, status: 'skip', message: LOCK_ONLY });
     } else if (!locked) {
-      checks.push({ kind: 'run', check: 'backup', status: 'skip', message: 'backup not run: pre-backup-lock failed (BBR stops there too)' });
+      checks.push({ kind: 'run', check: backupSteps.main, status: 'skip', message: `backup not run: ${backupSteps.lock} failed (BBR stops there too)` });
     } else {
-      backedUp = await run('backup', artifactEnv(backupDir));
+      backedUp = await run(backupSteps.main, artifactEnv(backupDir));
       if (backedUp) await checkWroteSomething(checks, backupDir);
     }
-    if (has('post-backup-unlock')) {
+    if (has(backupSteps.unlock)) {
       // BBR tells unlock whether the backup step succeeded; for a lock-only job that is its lock.
-      const env = { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: String(has('backup') ? backedUp : locked) };
-      await run('post-backup-unlock', env);
-      await run('post-backup-unlock', env, 'post-backup-unlock-idempotent');
+      const env = { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: String(has(backupSteps.main) ? backedUp : locked) };
+      await run(backupSteps.unlock, env);
+      await run(backupSteps.unlock, env, `${backupSteps.unlock}-idempotent`);
     }
     // Restore: lock, restore from what backup wrote (an empty artifact too, as BBR would), unlock twice.
-    const restoreLocked = has('pre-restore-lock') ? await run('pre-restore-lock', {}) : true;
-    if (!has('restore')) {
-      checks.push({ kind: 'run', check: 'restore', status: 'skip', message: 'no restore script' });
+    const restoreLocked = has(restoreSteps.lock) ? await run(restoreSteps.lock, {}) : true;
+    if (!has(restoreSteps.main)) {
+      checks.push({ kind: 'run', check: restoreSteps.main, status: 'skip', message: 'no restore script' });
     } else if (!backedUp) {
-      checks.push({ kind: 'run', check: 'restore', status: 'skip', message: has('backup') ? 'restore not run: the backup step did not produce an artifact' : 'restore not run: there is no backup script to produce an artifact' });
+      checks.push({ kind: 'run', check: restoreSteps.main, status: 'skip', message: has(backupSteps.main) ? 'restore not run: the backup step did not produce an artifact' : 'restore not run: there is no backup script to produce an artifact' });
     } else if (!restoreLocked) {
-      checks.push({ kind: 'run', check: 'restore', status: 'skip', message: 'restore not run: pre-restore-lock failed' });
+      checks.push({ kind: 'run', check: restoreSteps.main, status: 'skip', message: `restore not run: ${restoreSteps.lock} failed` });
     } else {
       // On a VM, BBR uploads the artifact into a fresh directory of the same name before restore.
       await cp(backupDir, restoreDir, { recursive: true, preserveTimestamps: true });
-      await run('restore', artifactEnv(restoreDir));
+      await run(restoreSteps.main, artifactEnv(restoreDir));
     }
-    if (has('post-restore-unlock')) {
-      await run('post-restore-unlock', {});
-      await run('post-restore-unlock', {}, 'post-restore-unlock-idempotent');
+    if (has(restoreSteps.unlock)) {
+      await run(restoreSteps.unlock, {});
+      await run(restoreSteps.unlock, {}, `${restoreSteps.unlock}-idempotent`);
     }
     return { checks, scratchDir: options.keepScratch ? scratch : undefined, backupArtifactDir: backupDir };
   } finally {

@@ -1,5 +1,6 @@
 // What the live view shows, folded from events: per instance its current step, per job its drain progress.
 // Pure, so the frame can be tested without a terminal.
+import { stepOfScript } from '../contract/paths.js';
 import type { RunEvent } from './events.js';
 import { escapeLine } from './escape.js';
 import { formatBytes, seconds } from './plain-lines.js';
@@ -19,15 +20,6 @@ interface InstanceState {
   jobs: Map<string, JobState>;
 }
 
-const STEP_OF_SCRIPT: Record<string, Step> = {
-  metadata: 'metadata',
-  'pre-backup-lock': 'lock',
-  'pre-restore-lock': 'lock',
-  backup: 'backup',
-  restore: 'restore',
-  'post-backup-unlock': 'unlock',
-  'post-restore-unlock': 'unlock',
-};
 
 export class LiveState {
   title = '';
@@ -55,7 +47,7 @@ export class LiveState {
         break;
       }
       case 'script-started': {
-        const step = STEP_OF_SCRIPT[event.script] ?? 'ready';
+        const step: Step = stepOfScript(event.script) ?? 'ready';
         this.job(event.instance, event.job).step = step;
         this.instance(event.instance).step = step;
         break;

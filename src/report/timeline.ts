@@ -3,6 +3,7 @@
 // critical path. Pure: the caller passes the time each event arrived. Events are emitted as things happen,
 // so their arrival time is when they happened; durations carried by events date the starts of connect and
 // discovery, which have no start event of their own.
+import { stepOfScript } from '../contract/paths.js';
 import type { Phase, RunEvent } from './events.js';
 import { criticalPath, type CriticalStep } from './critical-path.js';
 
@@ -66,14 +67,11 @@ export interface Timeline {
 
 export type { CriticalStep };
 
-const SCRIPT_KINDS: Record<string, BarKind> = {
-  'pre-backup-lock': 'lock',
-  'pre-restore-lock': 'lock',
-  backup: 'backup',
-  restore: 'restore',
-  'post-backup-unlock': 'unlock',
-  'post-restore-unlock': 'unlock',
-};
+/** A script's bar; the metadata script has none of its own (the discovery bar covers it). */
+function barOf(script: string): BarKind | undefined {
+  const step = stepOfScript(script);
+  return step === 'metadata' ? undefined : step;
+}
 
 /** A failure message kept in the timeline: the first lines, bounded (a script's tail can be long). */
 const MAX_MESSAGE_CHARS = 2000;
@@ -124,12 +122,12 @@ export class TimelineCollector {
         for (const job of event.jobs) this.row(event.instance, job);
         break;
       case 'script-started': {
-        const kind = SCRIPT_KINDS[event.script];
+        const kind = barOf(event.script);
         if (kind) this.row(event.instance, event.job).open.set(kind, { kind, startMs: t, endMs: t, ...(event.wave === undefined ? {} : { wave: event.wave }) });
         break;
       }
       case 'script-finished': {
-        const kind = SCRIPT_KINDS[event.script];
+        const kind = barOf(event.script);
         if (!kind) break;
         const row = this.row(event.instance, event.job);
         const bar = this.close(row, kind, t, event.durationMs);
