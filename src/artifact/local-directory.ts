@@ -20,12 +20,6 @@ export interface ArtifactDirectory {
   finish(succeeded: boolean): Promise<string>;
 }
 
-/** `<deployment>_<YYYYMMDDTHHMMSSZ>`, the timestamp in UTC (bbr-contract.md §4.1). */
-export function artifactDirectoryName(deployment: string, time: Date): string {
-  const stamp = time.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-  return `${deployment}_${stamp}`;
-}
-
 export async function createArtifactDirectory(artifactPath: string, name: string): Promise<ArtifactDirectory> {
   const parent = path.resolve(artifactPath);
   const info = await stat(parent).catch(() => undefined);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
-import { parseBackupName } from '../orchestrate/artifact-store.js';
+import { parseBackupName } from './file-names.js';
 import { isS3Location, parseS3Location } from './s3-location.js';
 import { s3Store } from './s3-store.js';
 

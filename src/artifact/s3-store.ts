@@ -31,7 +31,8 @@ import { MAX_METADATA_BYTES } from './read-input-file.js';
 import { DEFAULT_PART_MIB, parseS3Location, PARTS_IN_FLIGHT, S3_MAX_PART_MIB, S3_MAX_PARTS, S3_MIN_PART_MIB, S3_SCHEME } from './s3-location.js';
 
 const MiB = 1024 * 1024;
-import { parseBackupName, type ArtifactStore, type ListedBackup, type NewBackup, type StoredBackup } from '../orchestrate/artifact-store.js';
+import { parseBackupName } from './file-names.js';
+import { type ArtifactStore, type ListedBackup, type NewBackup, type StoredBackup } from '../orchestrate/artifact-store.js';
 import { serializeBackupMetadata, type BackupMetadata } from './metadata-file.js';
 
 /** Marks a backup that failed; its other objects were removed. */

@@ -1,6 +1,7 @@
 // Offline verification of a local artifact directory (bbr-contract.md §3.4 step 1): metadata parses, every listed
 // tar is present and safe to extract, and its per-file SHA-256 equal the recorded ones exactly. Restore runs it
 // before opening any connection; `artifact verify` prints its verdicts.
+import { customArtifactFile, instanceArtifactFile } from './file-names.js';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { ArtifactError, ChecksumMismatchError, type BbrError } from '../errors.js';
@@ -46,7 +47,7 @@ export function expectedArtifacts(metadata: BackupMetadata): ArtifactVerdict[] {
   for (const instance of metadata.instances) {
     for (const artifact of instance.artifacts) {
       verdicts.push({
-        file: `${instance.name}-${instance.index}-${artifact.name}.tar`,
+        file: instanceArtifactFile(instance.name, instance.index, artifact.name),
         label: `${instance.name}/${instance.index} ${artifact.name}`,
         instance: { group: instance.name, index: instance.index, job: artifact.name },
         expected: artifact.checksums,
@@ -54,7 +55,7 @@ export function expectedArtifacts(metadata: BackupMetadata): ArtifactVerdict[] {
     }
   }
   for (const custom of metadata.customArtifacts) {
-    verdicts.push({ file: `${custom.name}.tar`, label: `custom artifact ${custom.name}`, expected: custom.checksums });
+    verdicts.push({ file: customArtifactFile(custom.name), label: `custom artifact ${custom.name}`, expected: custom.checksums });
   }
   return verdicts;
 }

@@ -88,11 +88,3 @@ export interface ArtifactStore {
    */
   removeBackup?(name: string, signal?: AbortSignal): Promise<void>;
 }
-
-/** `<deployment>_<YYYYMMDDTHHMMSSZ>`: the deployment and time of a backup from its name. */
-export function parseBackupName(name: string): { deployment: string; time: Date } | undefined {
-  const match = /^(.+)_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(name);
-  if (!match) return undefined;
-  const [, deployment, y, mo, d, h, mi, s] = match;
-  return { deployment: deployment!, time: new Date(Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!)) };
-}

@@ -1,6 +1,6 @@
 // `backup --dry-run`: connect, discover (metadata scripts are read-only by contract), make the checks of
 // pre-backup-check and report the plan. No lock, backup or unlock script runs and nothing is written.
-import { artifactDirectoryName } from '../artifact/local-directory.js';
+import { artifactDirectoryName } from '../artifact/file-names.js';
 import { checkBackupable, type BackupOptions } from './backup.js';
 import type { RunContext } from './context.js';
 import type { OpenDeployment } from './open-deployment.js';

@@ -2,7 +2,8 @@
 // back up, unlock (always, once a lock was attempted), drain, remove remote artifacts, write metadata.
 import { drainArtifact, remoteSizeBytes } from '../artifact/drain.js';
 import { localDecoderMissing, type RemoteCompression } from '../artifact/remote-compression.js';
-import { artifactDirectoryName, PARTIAL_SUFFIX } from '../artifact/local-directory.js';
+import { artifactDirectoryName } from '../artifact/file-names.js';
+import { PARTIAL_SUFFIX } from '../artifact/local-directory.js';
 import type { BackupMetadata, InstanceArtifacts } from '../artifact/metadata-file.js';
 import { asRoot } from '../contract/as-root.js';
 import { BackupError, CleanupError, DrainError, PreconditionError, UnlockError, UsageError, type BbrError } from '../errors.js';

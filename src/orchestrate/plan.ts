@@ -1,5 +1,6 @@
 // Pure planning: lock waves, unlock waves and artifact names are decided here, before any script runs,
 // so `--dry-run` can print exactly what a run would do.
+import { customArtifactFile, instanceArtifactFile } from '../artifact/file-names.js';
 import { CONTRACT_SCRIPTS, remoteArtifactDir, type Direction, type ScriptName } from '../contract/paths.js';
 import { BbrError, PreconditionError } from '../errors.js';
 import { lengthProblem, nameProblem, quoteName } from '../names.js';
@@ -59,10 +60,6 @@ export function tryPlanScripts(
   }
 }
 
-/** `<group>-<index>-<job>.tar`, BBR's artifact file name (bbr-contract.md §4.1). */
-export function artifactFileName(job: Pick<DeployedJob, 'group' | 'index' | 'name'>): string {
-  return `${job.group}-${job.index}-${job.name}.tar`;
-}
 
 /**
  * Which artifact a job's backup script writes or its restore script reads (BBR instance/job.go, instance/artifact.go).
@@ -90,19 +87,19 @@ export function backupOneRestoreAllName(job: Pick<DeployedJob, 'name' | 'release
 }
 
 function customArtifact(name: string): JobArtifact {
-  return { name, file: `${name}.tar`, remoteDir: remoteArtifactDir(name), custom: true };
+  return { name, file: customArtifactFile(name), remoteDir: remoteArtifactDir(name), custom: true };
 }
 
 /** What a job's backup produces: the custom artifact on the bootstrap instance, else the instance's own. */
 export function backupArtifactOf(job: ArtifactJob): JobArtifact {
   if (job.backupOneRestoreAll && job.bootstrap) return customArtifact(backupOneRestoreAllName(job));
-  return { name: job.name, file: artifactFileName(job), remoteDir: remoteArtifactDir(job.name), custom: false };
+  return { name: job.name, file: instanceArtifactFile(job.group, job.index, job.name), remoteDir: remoteArtifactDir(job.name), custom: false };
 }
 
 /** What a job's restore reads: the custom artifact on every instance, else the instance's own. */
 export function restoreArtifactOf(job: ArtifactJob): JobArtifact {
   if (job.backupOneRestoreAll) return customArtifact(backupOneRestoreAllName(job));
-  return { name: job.name, file: artifactFileName(job), remoteDir: remoteArtifactDir(job.name), custom: false };
+  return { name: job.name, file: instanceArtifactFile(job.group, job.index, job.name), remoteDir: remoteArtifactDir(job.name), custom: false };
 }
 
 /**

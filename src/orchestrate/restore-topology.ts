@@ -6,6 +6,7 @@
 // instance (group, index) the deployment does not have; it then uploads an artifact for every job that has a restore
 // script (failing when that artifact is missing) and ignores the rest of the backup. bbr-ts refuses the same cases,
 // finds a missing artifact before anything is uploaded, and names every artifact it leaves out.
+import { customArtifactFile, instanceArtifactFile } from '../artifact/file-names.js';
 import type { ArtifactChecksums, BackupMetadata } from '../artifact/metadata-file.js';
 import { PreconditionError } from '../errors.js';
 import type { DeployedJob } from './open-deployment.js';
@@ -106,13 +107,13 @@ export function matchBackupToDeployment<J extends TopologyJob>(input: TopologyIn
     const name = `${instance.name}/${instance.index}`;
     if (!deployed.has(name)) continue;
     for (const artifact of instance.artifacts) {
-      const file = `${instance.name}-${instance.index}-${artifact.name}.tar`;
+      const file = instanceArtifactFile(instance.name, instance.index, artifact.name);
       if (used.has(file)) continue;
       skipped.push({ file, instance: name, job: artifact.name, reason: whyUnused(input, name, artifact.name) });
     }
   }
   for (const custom of metadata.customArtifacts) {
-    const file = `${custom.name}.tar`;
+    const file = customArtifactFile(custom.name);
     if (used.has(file)) continue;
     const absent = input.absentArtifacts?.has(file) ? ' (listed without files and absent, as Go bbr writes for mysql-restore)' : '';
     skipped.push({ file, reason: `custom artifact ${custom.name}${absent}: no job with a restore script restores from it (backup_one_restore_all)` });
