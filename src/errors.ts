@@ -5,8 +5,22 @@
 export const ExitBit = { generic: 1, lock: 4, unlock: 8, cleanup: 16 } as const;
 export type ExitBitValue = (typeof ExitBit)[keyof typeof ExitBit];
 
+/**
+ * What an operator runs after a failure that left something behind (a job possibly locked, a remote artifact
+ * directory): the name of a bbr-ts command, never its command line. Only cli/ knows the flags that reach this
+ * deployment again, so only cli/ turns a remedy into the exact command to paste.
+ */
+export type Remedy = 'backup-cleanup' | 'restore-cleanup';
+
+/** How a hint refers to its remedy; cli/exit.ts prints the command itself below the errors. */
+export function remedyStep(remedy: Remedy): string {
+  return `the ${remedy} command below`;
+}
+
 export interface BbrErrorOptions {
   hint?: string;
+  /** Set where the failure leaves something to clean up. */
+  remedy?: Remedy;
   cause?: unknown;
 }
 
@@ -14,11 +28,13 @@ export class BbrError extends Error {
   readonly code: string = 'BBR_ERROR';
   readonly exitBit: ExitBitValue = ExitBit.generic;
   readonly hint: string | undefined;
+  readonly remedy: Remedy | undefined;
 
   constructor(message: string, options: BbrErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.hint = options.hint;
+    this.remedy = options.remedy;
   }
 }
 
@@ -192,6 +208,14 @@ export function hintOf(error: unknown): string | undefined {
     current = current.cause;
   }
   return hint;
+}
+
+/** The first remedy in a cause chain: a wrapped failure still asks for its cleanup. */
+export function remedyOf(error: unknown): Remedy | undefined {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if (current instanceof BbrError && current.remedy) return current.remedy;
+  }
+  return undefined;
 }
 
 /** The BOSH director (or its UAA) refused a request, answered something unusable, or could not be reached. */

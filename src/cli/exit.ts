@@ -1,5 +1,5 @@
 // The one place where failures become text for the operator and an exit status (BBR's bitmask).
-import { BbrError, CancelledError, CleanupError, DrainError, ExitBit, exitCodeOf, hintOf, UnlockError } from '../errors.js';
+import { BbrError, CancelledError, CleanupError, DrainError, ExitBit, exitCodeOf, hintOf, remedyOf, UnlockError, type Remedy } from '../errors.js';
 import { escapeLine, escapeLines } from '../report/escape.js';
 
 export interface ExitReport {
@@ -8,7 +8,17 @@ export interface ExitReport {
   text: string;
 }
 
-export function reportFailures(failures: readonly unknown[], options: { cleanupCommand?: string } = {}): ExitReport {
+export interface ReportOptions {
+  /** The exact command that carries out a remedy for this run (its flags reach the same instances), to paste. */
+  commandFor?: (remedy: Remedy) => string;
+  /**
+   * The run's own cleanup, recommended after unlock, cleanup and drain failures and interrupts as BBR does;
+   * left out while nothing was connected (nothing can be locked or left on an instance yet).
+   */
+  cleanupAfterFailure?: Remedy;
+}
+
+export function reportFailures(failures: readonly unknown[], options: ReportOptions = {}): ExitReport {
   if (failures.length === 0) return { exitCode: 0, text: '' };
   const lines: string[] = [`${failures.length} error(s) occurred:`];
   failures.forEach((failure, i) => {
@@ -16,16 +26,27 @@ export function reportFailures(failures: readonly unknown[], options: { cleanupC
     const hint = hintOf(failure);
     if (hint) lines.push(`  next step: ${continued(hint)}`);
   });
-  // BBR compat: after unlock, cleanup or drain failures, recommend the cleanup command (cli/command/utils.go);
-  // BBR also prints it when the operator interrupts a run.
-  const needsCleanup = failures.some(
-    (f) => f instanceof UnlockError || f instanceof CleanupError || f instanceof DrainError || f instanceof CancelledError,
-  );
-  if (needsCleanup && options.cleanupCommand) {
-    const command = escapeLine(options.cleanupCommand);
-    lines.push('', `It is recommended that you run \`${command}\` to ensure that any temp files are cleaned up and all jobs are unlocked.`);
+  for (const remedy of remediesOf(failures, options.cleanupAfterFailure)) {
+    const command = options.commandFor ? `\`${escapeLine(options.commandFor(remedy))}\`` : `bbr-ts ${remedy} for this deployment`;
+    lines.push('', `It is recommended that you run ${command} to ensure that any temp files are cleaned up and all jobs are unlocked.`);
   }
   return { exitCode: exitCodeOf(failures), text: lines.join('\n') + '\n' };
+}
+
+/** Each remedy a failure asks for (its hint says "the ... command below"), once, in the order they occurred. */
+function remediesOf(failures: readonly unknown[], cleanupAfterFailure: Remedy | undefined): Remedy[] {
+  const remedies = new Set<Remedy>();
+  for (const failure of failures) {
+    const remedy = remedyOf(failure);
+    if (remedy) remedies.add(remedy);
+  }
+  // BBR compat: after unlock, cleanup or drain failures, recommend the cleanup command (cli/command/utils.go);
+  // BBR also prints it when the operator interrupts a run.
+  const bbrRecommends = failures.some(
+    (f) => f instanceof UnlockError || f instanceof CleanupError || f instanceof DrainError || f instanceof CancelledError,
+  );
+  if (bbrRecommends && cleanupAfterFailure) remedies.add(cleanupAfterFailure);
+  return [...remedies];
 }
 
 /**

@@ -4,14 +4,14 @@
 import { readFile } from 'node:fs/promises';
 import type { DirectorOptions } from '../director/client.js';
 import { DirectorSource } from '../director/source.js';
-import { UsageError } from '../errors.js';
+import { UsageError, type Remedy } from '../errors.js';
 import { ManifestSource } from '../manifest/index.js';
 import { NAME_HINT, nameProblem, quoteName } from '../names.js';
 import type { Operation } from '../report/events.js';
 import { jumpboxGateway, loadCredentials, parseAllProxy, shellCommand, type Gateway, type OpenableGateway } from '../ssh/index.js';
 import { DEFAULT_KNOWN_HOSTS } from './options.js';
 import { runAllDeployments } from './run-all-deployments.js';
-import { runOperation, type CleanupVerb, type OperationScope, type Workflow } from './run-operation.js';
+import { runOperation, type OperationScope, type Workflow } from './run-operation.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
 
 export interface DirectorTargetFlags {
@@ -146,7 +146,7 @@ function directorCommand(director: DirectorTargetFlags, deployment: string, rest
 }
 
 /** The cleanup command for this run, with every flag that changes how instances are reached, ready to paste. */
-export function deploymentCleanupCommand(flags: DeploymentFlags, verb: CleanupVerb): string {
+export function deploymentCleanupCommand(flags: DeploymentFlags, verb: Remedy): string {
   const hostKeys = flags.dangerouslySkipHostKeyCheck
     ? ['--dangerously-skip-host-key-check']
     : flags.knownHosts === DEFAULT_KNOWN_HOSTS

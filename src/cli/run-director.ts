@@ -1,12 +1,12 @@
 // Composition root for `bbr-ts director ...`: BBR's single-host mode. The one instance is `bosh/0`, artifacts are
 // `bosh-0-<job>.tar` in `<host>_<timestamp>/`, and lock order matches job names only (standalone/ in BBR).
 // Unlike BBR, the host key is checked against known_hosts here too.
-import { UsageError } from '../errors.js';
+import { UsageError, type Remedy } from '../errors.js';
 import { nameProblem, quoteName } from '../names.js';
 import type { InstanceTarget } from '../manifest/index.js';
 import type { Operation } from '../report/events.js';
 import { shellCommand } from '../ssh/index.js';
-import { runOperation, type CleanupVerb, type Workflow } from './run-operation.js';
+import { runOperation, type Workflow } from './run-operation.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
 
 export interface DirectorFlags extends ConnectionFlags {
@@ -53,6 +53,6 @@ export function runDirectorOperation(runtime: Runtime, flags: DirectorFlags, ope
   );
 }
 
-function directorCleanupCommand(flags: DirectorFlags, verb: CleanupVerb): string {
+function directorCleanupCommand(flags: DirectorFlags, verb: Remedy): string {
   return shellCommand(['bbr-ts', 'director', '--host', flags.host, '--username', flags.username, '--private-key-path', flags.privateKeyPath, verb]);
 }

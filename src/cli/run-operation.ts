@@ -1,7 +1,7 @@
 // The composition both modes share: resolve the instances to work on, run local preflight checks, connect,
 // run a workflow, report. `deployment` mode gets its instances from a manifest, `director` mode from --host.
 import { randomUUID } from 'node:crypto';
-import { CredentialsError, type BbrError } from '../errors.js';
+import { CredentialsError, type BbrError, type Remedy } from '../errors.js';
 import type { InstanceTarget } from '../manifest/index.js';
 import type { RunContext } from '../orchestrate/context.js';
 import type { GrantedAccess, ResolvedDeployment } from '../orchestrate/instance-source.js';
@@ -15,12 +15,10 @@ import { reportFailures } from './exit.js';
 import { forceSignalWithDeadline } from './interrupt-deadline.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
 
-export type CleanupVerb = 'backup-cleanup' | 'restore-cleanup';
-
 /** What one run works on, however it was described on the command line (an instance source's answer). */
 export interface OperationScope extends ResolvedDeployment {
-  /** The command an operator runs to clean up after a failure of this scope. */
-  cleanupCommand: (verb: CleanupVerb) => string;
+  /** The exact command that carries out a remedy for this scope, for the operator to paste. */
+  cleanupCommand: (remedy: Remedy) => string;
 }
 
 export interface Workflow {
@@ -42,11 +40,11 @@ export async function runOperation(
 ): Promise<number> {
   const started = Date.now();
   const dryRun = workflow.dryRun ? true : undefined;
-  let cleanupCommand: string | undefined;
+  let commandFor: ((remedy: Remedy) => string) | undefined;
   // Until an instance is connected nothing can be locked or left on one: a failure or an interrupt before that
   // (manifest, restore's offline verification, connecting) gets no advice to unlock or clean up.
   let connected = false;
-  const footer = () => (connected ? cleanupCommand : undefined);
+  const footer = () => ({ commandFor, cleanupAfterFailure: connected ? cleanupVerbFor(operation) : undefined });
   // Everything after the scope is known and the run lock (if any) is held.
   const lockedRun = async (scope: OperationScope): Promise<number> => {
     const ctx = createContext(runtime, flags);
@@ -69,14 +67,14 @@ export async function runOperation(
       });
     }
     // Unlike BBR, restore also gets the cleanup footer after unlock or cleanup failures (restore-cleanup).
-    const report = reportFailures(outcome.failures, { cleanupCommand: footer() });
+    const report = reportFailures(outcome.failures, footer());
     ctx.events({ type: 'run-finished', operation, exitCode: report.exitCode, durationMs: Date.now() - started, artifactPath: outcome.artifactPath, artifactComplete: outcome.artifactComplete, dryRun });
     runtime.stderr.write(report.text);
     return report.exitCode;
   };
   try {
     const scope = await resolveScope();
-    cleanupCommand = scope.cleanupCommand(cleanupVerbFor(operation));
+    commandFor = scope.cleanupCommand;
     // Before any connection: a second run of the deployment is refused here, naming the one that runs.
     const runLock =
       workflow.runLockPath === undefined
@@ -88,7 +86,7 @@ export async function runOperation(
       await runLock?.release();
     }
   } catch (error) {
-    const report = reportFailures([error], { cleanupCommand: footer() });
+    const report = reportFailures([error], footer());
     // Failures before the run could start (manifest, credentials) still reach logs and --summary-json.
     runtime.events({ type: 'failure', error: asBbrError(error) });
     runtime.events({ type: 'run-finished', operation, exitCode: report.exitCode || 1, durationMs: Date.now() - started, dryRun });
@@ -142,7 +140,7 @@ async function grantedRun(
   return outcome;
 }
 
-export function cleanupVerbFor(operation: Operation): CleanupVerb {
+export function cleanupVerbFor(operation: Operation): Remedy {
   return operation === 'restore' || operation === 'restore-cleanup' || operation === 'drill' ? 'restore-cleanup' : 'backup-cleanup';
 }
 

@@ -56,7 +56,6 @@ export function backupWorkflow(flags: BackupFlags): Workflow {
         unsafeLockFree: flags.unsafeLockFree,
         remoteCompression: flags.remoteCompression,
         withReleases: scope.withReleases,
-        cleanupCommand: scope.cleanupCommand('backup-cleanup'),
       }),
   };
 }
@@ -75,7 +74,6 @@ export function backupDryRunWorkflow(flags: Pick<BackupFlags, 'artifactPath' | '
         deploymentName: scope.name,
         store: store ?? (await storeFor(ctx, flags.artifactPath, flags.storage)),
         withReleases: scope.withReleases,
-        cleanupCommand: scope.cleanupCommand('backup-cleanup'),
       }),
   };
 }
@@ -86,7 +84,6 @@ export function preBackupCheckWorkflow(): Workflow {
       preBackupCheck(ctx, deployment, {
         deploymentName: scope.name,
         withReleases: scope.withReleases,
-        cleanupCommand: scope.cleanupCommand('backup-cleanup'),
       }),
   };
 }
@@ -119,7 +116,6 @@ export function restoreWorkflow(flags: { artifactPath: string; storage?: Storage
         metadata: metadata!,
         absentArtifacts,
         withReleases: scope.withReleases,
-        cleanupCommand: scope.cleanupCommand('restore-cleanup'),
       }),
   };
 }
@@ -155,6 +151,6 @@ export function cleanupWorkflow(verb: 'backup-cleanup' | 'restore-cleanup'): Wor
   const clean = verb === 'backup-cleanup' ? backupCleanup : restoreCleanup;
   return {
     run: (ctx, deployment, scope) =>
-      clean(ctx, deployment, { deploymentName: scope.name, withReleases: scope.withReleases, cleanupCommand: scope.cleanupCommand(verb) }),
+      clean(ctx, deployment, { deploymentName: scope.name, withReleases: scope.withReleases }),
   };
 }

@@ -10,7 +10,7 @@ import { RunRecorder, type RunOutcome } from './recorder.js';
 export async function planBackup(
   ctx: RunContext,
   deployment: OpenDeployment,
-  options: Pick<BackupOptions, 'deploymentName' | 'withReleases' | 'cleanupCommand' | 'store' | 'now'>,
+  options: Pick<BackupOptions, 'deploymentName' | 'withReleases' | 'store' | 'now'>,
 ): Promise<RunOutcome> {
   const rec = new RunRecorder(ctx);
   const checked = await rec.phase('check', undefined, () => checkBackupable(ctx, deployment, options));

@@ -6,17 +6,20 @@ import { artifactDirectoryName } from '../artifact/file-names.js';
 import { PARTIAL_SUFFIX } from '../artifact/local-directory.js';
 import type { BackupMetadata, InstanceArtifacts } from '../artifact/metadata-file.js';
 import { asRoot } from '../contract/as-root.js';
-import { BackupError, CleanupError, DrainError, PreconditionError, UnlockError, UsageError, type BbrError } from '../errors.js';
+import { BackupError, CleanupError, DrainError, PreconditionError, remedyStep, UnlockError, UsageError, type BbrError, type Remedy } from '../errors.js';
 import { lengthProblem } from '../names.js';
 import type { ArtifactStore, NewBackup } from './artifact-store.js';
 import type { RunContext } from './context.js';
 import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
 import { backupArtifactOf, findArtifactNameProblems, tryPlanScripts, type JobArtifact, type ScriptPlan } from './plan.js';
-import { RunRecorder, type RunOutcome } from './recorder.js';
+import { RunRecorder, type Advice, type RunOutcome } from './recorder.js';
 import { cleanUpTouchedInstances, findLeftoverArtifactDirs } from './remote-artifacts.js';
 import { runAll } from './run-waves.js';
 import { reportTransfer } from './transfer-events.js';
+
+/** What a backup that left something behind asks the operator to run. */
+const REMEDY: Remedy = 'backup-cleanup';
 
 export interface BackupOptions {
   deploymentName: string;
@@ -28,8 +31,6 @@ export interface BackupOptions {
   /** Compress each artifact on the instance during the drain (where the instance has the tool). */
   remoteCompression?: RemoteCompression;
   withReleases: boolean;
-  /** The command an operator runs to clean up after a failure, for hints. */
-  cleanupCommand: string;
   now?: () => Date;
 }
 
@@ -37,7 +38,7 @@ export interface BackupOptions {
 export async function checkBackupable(
   ctx: RunContext,
   deployment: OpenDeployment,
-  options: Pick<BackupOptions, 'deploymentName' | 'withReleases' | 'cleanupCommand'>,
+  options: Pick<BackupOptions, 'deploymentName' | 'withReleases'>,
 ): Promise<{ plan?: ScriptPlan; failures: BbrError[] }> {
   const failures: BbrError[] = [];
   if (!deployment.jobs.some((job) => job.scripts.has('backup'))) {
@@ -47,7 +48,7 @@ export async function checkBackupable(
       }),
     );
   }
-  failures.push(...findLeftoverArtifactDirs(deployment.instances, { cleanupCommand: options.cleanupCommand }));
+  failures.push(...findLeftoverArtifactDirs(deployment.instances, REMEDY));
   failures.push(...findCustomArtifactClashes(deployment.jobs));
   // The longest name the artifact directory has while it is written: `<deployment>_<timestamp>.partial`.
   const directoryTooLong = lengthProblem(artifactDirectoryName(options.deploymentName, new Date(0)) + PARTIAL_SUFFIX);
@@ -114,10 +115,10 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
     if (locked && !ctx.signal.aborted) backedUp = await runBackupScripts(ctx, rec, plan);
   } finally {
     if (!options.unsafeLockFree) {
-      await unlockJobs(ctx, rec, plan, ledger, { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: String(backedUp) }, options.cleanupCommand);
+      await unlockJobs(ctx, rec, plan, ledger, { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: String(backedUp) }, REMEDY);
     }
   }
-  if (ctx.signal.aborted) rec.noteCancelled(interruptedHint(ledger, plan, options));
+  if (ctx.signal.aborted) rec.noteCancelled(interruptedAdvice(ledger, plan, options));
 
   const drained: Drained[] = [];
   // BBR compat: drain runs even when unlock after a successful backup failed (orchestrator/backuper.go).
@@ -144,12 +145,12 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
         },
         { parallelism: ctx.parallelism, signal: ctx.signal },
       );
-      for (const o of outcomes) if (o.error !== undefined) rec.failIn(DrainError, o.error, undefined, o.item);
+      for (const o of outcomes) if (o.error !== undefined) rec.failIn(DrainError, o.error, {}, o.item);
       if (ctx.signal.aborted) rec.noteCancelled();
     });
   }
 
-  await cleanUpTouchedInstances(ctx, rec, touched, options.cleanupCommand);
+  await cleanUpTouchedInstances(ctx, rec, touched, REMEDY);
 
   const metadata: BackupMetadata = {
     instances: groupArtifacts(deployment, drained),
@@ -214,11 +215,13 @@ async function runBackupScripts(ctx: RunContext, rec: RunRecorder, plan: ScriptP
 }
 
 /** After an interrupt: say plainly whether anything may still be locked, from the ledger. */
-function interruptedHint(ledger: LockLedger, plan: ScriptPlan, options: BackupOptions): string {
-  if (options.unsafeLockFree) return `nothing was locked (--unsafe-lock-free); run \`${options.cleanupCommand}\` to remove remote artifacts, then back up again`;
+function interruptedAdvice(ledger: LockLedger, plan: ScriptPlan, options: BackupOptions): Advice {
+  if (options.unsafeLockFree) {
+    return { hint: `nothing was locked (--unsafe-lock-free); run ${remedyStep(REMEDY)} to remove remote artifacts, then back up again`, remedy: REMEDY };
+  }
   const still = ledger.stillLocked(plan.unlockScript);
-  if (still.length === 0) return 'every job that was locked has been unlocked; no backup was kept; back up again when ready';
-  return `these jobs may still be locked: ${still.map((j) => `${j.name} on ${j.instance}`).join(', ')}; run \`${options.cleanupCommand}\` to unlock them`;
+  if (still.length === 0) return { hint: 'every job that was locked has been unlocked; no backup was kept; back up again when ready' };
+  return { hint: `these jobs may still be locked: ${still.map((j) => `${j.name} on ${j.instance}`).join(', ')}; run ${remedyStep(REMEDY)} to unlock them`, remedy: REMEDY };
 }
 
 interface Drained {

@@ -2,7 +2,7 @@
 // job in reverse lock order and remove the remote artifact root everywhere. Safe to run any number of times.
 import { asRoot } from '../contract/as-root.js';
 import { REMOTE_ARTIFACT_ROOT } from '../contract/paths.js';
-import { CleanupPreviousError } from '../errors.js';
+import { CleanupPreviousError, remedyStep, type Remedy } from '../errors.js';
 import { succeeded, whyFailed } from '../ssh/index.js';
 import type { RunContext } from './context.js';
 import { LockLedger, unlockJobs } from './locking.js';
@@ -15,21 +15,20 @@ export interface CleanupOptions {
   deploymentName: string;
   /** Director mode matches lock order by job name only, as BBR does. */
   withReleases: boolean;
-  /** The command itself, for hints when part of it failed. */
-  cleanupCommand: string;
 }
 
 /** Unlocks with BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL=false, then removes leftover remote artifact directories. */
 export function backupCleanup(ctx: RunContext, deployment: OpenDeployment, options: CleanupOptions): Promise<RunOutcome> {
-  return cleanUp(ctx, deployment, options, 'backup');
+  return cleanUp(ctx, deployment, options, 'backup', 'backup-cleanup');
 }
 
 /** Runs post-restore-unlock one job at a time (BBR's serial restore executor), then removes leftovers. */
 export function restoreCleanup(ctx: RunContext, deployment: OpenDeployment, options: CleanupOptions): Promise<RunOutcome> {
-  return cleanUp({ ...ctx, parallelism: 1 }, deployment, options, 'restore');
+  return cleanUp({ ...ctx, parallelism: 1 }, deployment, options, 'restore', 'restore-cleanup');
 }
 
-async function cleanUp(ctx: RunContext, deployment: OpenDeployment, options: CleanupOptions, direction: Direction): Promise<RunOutcome> {
+/** `itself` is the command being run: when part of it fails, running it again is the remedy. */
+async function cleanUp(ctx: RunContext, deployment: OpenDeployment, options: CleanupOptions, direction: Direction, itself: Remedy): Promise<RunOutcome> {
   const rec = new RunRecorder(ctx);
   // A cyclic lock order gives no safe unlock order; it is reported and the leftovers are still removed below.
   const { plan, failures } = tryPlanScripts(deployment.jobs, direction, { withReleases: options.withReleases });
@@ -40,7 +39,7 @@ async function cleanUp(ctx: RunContext, deployment: OpenDeployment, options: Cle
     const ledger = new LockLedger();
     plan.lockWaves.flat().forEach((job) => ledger.attempted.add(job));
     const env: Record<string, string> = direction === 'backup' ? { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: 'false' } : {};
-    await unlockJobs(ctx, rec, plan, ledger, env, options.cleanupCommand);
+    await unlockJobs(ctx, rec, plan, ledger, env, itself);
   }
   await rec.phase('cleanup', deployment.instances.length, async () => {
     const outcomes = await runAll(
@@ -57,7 +56,8 @@ async function cleanUp(ctx: RunContext, deployment: OpenDeployment, options: Cle
       rec.fail(
         new CleanupPreviousError(`failed to remove ${REMOTE_ARTIFACT_ROOT} on instance ${o.item.target.name}: ${why}`, {
           cause: o.error,
-          hint: `check the instance, then run \`${options.cleanupCommand}\` again (it is safe to repeat)`,
+          hint: `check the instance, then run ${remedyStep(itself)} again (it is safe to repeat)`,
+          remedy: itself,
         }),
       );
     }

@@ -1,7 +1,7 @@
 // Lock and unlock phases with a ledger of what was lock-attempted, so that once any lock was attempted the
 // matching unlocks run (in reverse order) whatever failed in between, including an operator's interrupt.
 import type { ScriptName } from '../contract/paths.js';
-import { LockError, UnlockError } from '../errors.js';
+import { LockError, remedyStep, UnlockError, type Remedy } from '../errors.js';
 import type { RunContext } from './context.js';
 import type { DeployedJob } from './open-deployment.js';
 import type { ScriptPlan } from './plan.js';
@@ -63,8 +63,8 @@ export async function unlockJobs(
   plan: ScriptPlan,
   ledger: LockLedger,
   env: Record<string, string> = {},
-  /** The cleanup command to advise when an unlock fails. */
-  cleanupCommand?: string,
+  /** What to advise when an unlock fails. */
+  remedy?: Remedy,
 ): Promise<boolean> {
   const waves = plan.unlockWaves
     .map((wave) => wave.filter((job) => ledger.attempted.has(job) || !job.scripts.has(plan.lockScript)))
@@ -86,8 +86,9 @@ export async function unlockJobs(
     );
     for (const o of outcomes) {
       if (o.error === undefined) continue;
-      const again = cleanupCommand ? `, then run \`${cleanupCommand}\` to unlock it` : '';
-      rec.failIn(UnlockError, o.error, `job '${o.item.name}' on ${o.item.instance} may still be LOCKED: fix what its ${plan.unlockScript} script reports${again}`);
+      const again = remedy ? `, then run ${remedyStep(remedy)} to unlock it` : '';
+      const hint = `job '${o.item.name}' on ${o.item.instance} may still be LOCKED: fix what its ${plan.unlockScript} script reports${again}`;
+      rec.failIn(UnlockError, o.error, { hint, remedy });
     }
     return outcomes.every((o) => o.started && o.error === undefined);
   });

@@ -7,7 +7,7 @@ import { RunRecorder, type RunOutcome } from './recorder.js';
 export async function preBackupCheck(
   ctx: RunContext,
   deployment: OpenDeployment,
-  options: Pick<BackupOptions, 'deploymentName' | 'withReleases' | 'cleanupCommand'>,
+  options: Pick<BackupOptions, 'deploymentName' | 'withReleases'>,
 ): Promise<RunOutcome> {
   const rec = new RunRecorder(ctx);
   const checked = await rec.phase('check', undefined, () => checkBackupable(ctx, deployment, options));

@@ -1,6 +1,6 @@
 // Collects a run's failures and reports phases and scripts as events. Workflows return its outcome
 // instead of throwing for expected failures; cli/exit.ts turns the failures into text and an exit code.
-import { BbrError, CancelledError, exitCodeOf, hintOf, InternalError, type BbrErrorOptions } from '../errors.js';
+import { BbrError, CancelledError, exitCodeOf, hintOf, InternalError, remedyOf, type BbrErrorOptions } from '../errors.js';
 import type { ScriptName } from '../contract/paths.js';
 import { outputHeldOpenWarning, runScript } from '../contract/run-script.js';
 import type { Phase } from '../report/events.js';
@@ -8,6 +8,9 @@ import type { RunContext } from './context.js';
 import { asBbrError, type DeployedJob } from './open-deployment.js';
 
 export type PhaseErrorClass = new (message: string, options?: BbrErrorOptions) => BbrError;
+
+/** What a phase tells the operator to do about one of its failures. */
+export type Advice = Pick<BbrErrorOptions, 'hint' | 'remedy'>;
 
 export interface RunOutcome {
   failures: BbrError[];
@@ -33,24 +36,25 @@ export class RunRecorder {
   }
 
   /**
-   * Wraps a failure in the phase's error class (which decides the exit bit), keeping the cause. A hint given
+   * Wraps a failure in the phase's error class (which decides the exit bit), keeping the cause. Advice given
    * here (the phase knows what is at stake, e.g. a job left locked) wins over the cause's own.
    */
-  failIn(phase: PhaseErrorClass, error: unknown, hint?: string, job?: Pick<DeployedJob, 'instance' | 'name'>): void {
+  failIn(phase: PhaseErrorClass, error: unknown, advice: Advice = {}, job?: Pick<DeployedJob, 'instance' | 'name'>): void {
     if (error instanceof CancelledError) return this.noteCancelled();
     const message = error instanceof Error ? error.message : String(error);
-    this.fail(new phase(message, { cause: error, hint: hint ?? hintOf(error) }), job);
+    this.fail(new phase(message, { cause: error, hint: advice.hint ?? hintOf(error), remedy: advice.remedy ?? remedyOf(error) }), job);
   }
 
-  /** Records the operator's interrupt once; a later call with a more precise hint replaces the first one's. */
-  noteCancelled(hint?: string): void {
+  /** Records the operator's interrupt once; a later call with more precise advice replaces the first one's. */
+  noteCancelled(advice?: Advice): void {
     const index = this.failures.findIndex((f) => f instanceof CancelledError);
-    if (index >= 0 && hint === undefined) return;
+    if (index >= 0 && advice === undefined) return;
     const reason: unknown = this.ctx.signal.reason;
     const message =
       reason instanceof InternalError ? `the run was stopped by an internal error: ${reason.message}` : 'the run was interrupted by the operator';
     const error = new CancelledError(message, {
-      hint: hint ?? 'check the summary above for jobs that may still be locked; run the matching cleanup command if any are',
+      hint: advice?.hint ?? 'check the summary above for jobs that may still be locked; run the matching cleanup command if any are',
+      remedy: advice?.remedy,
     });
     if (index >= 0) this.failures[index] = error;
     else this.fail(error);

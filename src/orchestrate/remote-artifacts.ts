@@ -2,7 +2,7 @@
 // compat), and every run removes what it created.
 import { asRoot } from '../contract/as-root.js';
 import { REMOTE_ARTIFACT_ROOT } from '../contract/paths.js';
-import { CleanupError, PreconditionError, type BbrError } from '../errors.js';
+import { CleanupError, PreconditionError, remedyStep, type BbrError, type Remedy } from '../errors.js';
 import { succeeded, whyFailed, type RemoteShell } from '../ssh/index.js';
 import type { RunContext } from './context.js';
 import type { RunRecorder } from './recorder.js';
@@ -11,14 +11,15 @@ import { runAll } from './run-waves.js';
 /** One PreconditionError per instance that still has the directory (discovery looked for it). */
 export function findLeftoverArtifactDirs(
   instances: readonly { shell: RemoteShell; artifactRootExists: boolean }[],
-  options: { cleanupCommand: string },
+  remedy: Remedy,
 ): BbrError[] {
   return instances
     .filter((instance) => instance.artifactRootExists)
     .map(
       ({ shell }) =>
         new PreconditionError(`directory ${REMOTE_ARTIFACT_ROOT} already exists on instance ${shell.instance}`, {
-          hint: `an earlier run did not finish; run \`${options.cleanupCommand}\` to remove it and unlock jobs`,
+          hint: `an earlier run did not finish; run ${remedyStep(remedy)} to remove it and unlock jobs`,
+          remedy,
         }),
     );
 }
@@ -26,7 +27,7 @@ export function findLeftoverArtifactDirs(
 /** Removes the remote artifact root on each instance; returns a CleanupError per instance that failed. */
 export async function removeRemoteArtifacts(
   shells: readonly RemoteShell[],
-  options: { parallelism: number; signal: AbortSignal; cleanupCommand: string },
+  options: { parallelism: number; signal: AbortSignal; remedy: Remedy },
 ): Promise<CleanupError[]> {
   const outcomes = await runAll(
     shells,
@@ -43,7 +44,8 @@ export async function removeRemoteArtifacts(
       (o) =>
         new CleanupError(`failed to remove ${REMOTE_ARTIFACT_ROOT} on instance ${o.item.instance}: ${o.error instanceof Error ? o.error.message : 'not attempted'}`, {
           cause: o.error,
-          hint: `run \`${options.cleanupCommand}\` once the instance is reachable`,
+          hint: `run ${remedyStep(options.remedy)} once the instance is reachable`,
+          remedy: options.remedy,
         }),
     );
 }
@@ -56,10 +58,10 @@ export async function cleanUpTouchedInstances(
   ctx: RunContext,
   rec: RunRecorder,
   touched: ReadonlySet<RemoteShell>,
-  cleanupCommand: string,
+  remedy: Remedy,
 ): Promise<void> {
   await rec.phase('cleanup', touched.size, async () => {
-    const failures = await removeRemoteArtifacts([...touched], { parallelism: ctx.parallelism, signal: ctx.forceSignal, cleanupCommand });
+    const failures = await removeRemoteArtifacts([...touched], { parallelism: ctx.parallelism, signal: ctx.forceSignal, remedy });
     failures.forEach((f) => rec.fail(f));
   });
 }

@@ -3,7 +3,7 @@
 // was attempted), and removal of the remote artifact directories.
 import type { BackupMetadata } from '../artifact/metadata-file.js';
 import { uploadArtifact } from '../artifact/upload.js';
-import { RestoreError, type BbrError } from '../errors.js';
+import { RestoreError, type BbrError, type Remedy } from '../errors.js';
 import type { RemoteShell } from '../ssh/index.js';
 import type { StoredBackup } from './artifact-store.js';
 import type { RunContext } from './context.js';
@@ -24,8 +24,10 @@ export interface RestoreOptions {
   /** Custom artifacts listed without files whose tar is absent (verified as such, as BBR accepts them). */
   absentArtifacts?: ReadonlySet<string>;
   withReleases: boolean;
-  cleanupCommand: string;
 }
+
+/** What a restore that left something behind asks the operator to run. */
+const REMEDY: Remedy = 'restore-cleanup';
 
 interface RestoreCheck {
   plan?: ScriptPlan;
@@ -44,7 +46,7 @@ export async function checkRestorable(ctx: RunContext, deployment: OpenDeploymen
     absentArtifacts: options.absentArtifacts,
   });
   const failures: BbrError[] = [...match.failures];
-  failures.push(...findLeftoverArtifactDirs(deployment.instances, { cleanupCommand: options.cleanupCommand }));
+  failures.push(...findLeftoverArtifactDirs(deployment.instances, REMEDY));
   const planned = tryPlanScripts(deployment.jobs, 'restore', { withReleases: options.withReleases });
   return { plan: planned.plan, sources: match.sources, skipped: match.skipped, failures: [...failures, ...planned.failures] };
 }
@@ -75,12 +77,12 @@ export async function restore(ctx: RunContext, deployment: OpenDeployment, optio
       const locked = await lockJobs(serial, rec, plan, ledger, { lockErrorClass: RestoreError });
       if (locked && !ctx.signal.aborted) await runRestoreScripts(ctx, rec, plan, sources);
     } finally {
-      await unlockJobs(serial, rec, plan, ledger);
+      await unlockJobs(serial, rec, plan, ledger, {}, REMEDY);
     }
   }
   if (ctx.signal.aborted) rec.noteCancelled();
 
-  await cleanUpTouchedInstances(ctx, rec, touched, options.cleanupCommand);
+  await cleanUpTouchedInstances(ctx, rec, touched, REMEDY);
   return rec.outcome();
 }
 
@@ -114,7 +116,7 @@ async function uploadArtifacts(
       },
       { parallelism: ctx.parallelism, signal: ctx.signal },
     );
-    for (const o of outcomes) if (o.error !== undefined) rec.failIn(RestoreError, o.error, undefined, o.item.job);
+    for (const o of outcomes) if (o.error !== undefined) rec.failIn(RestoreError, o.error, {}, o.item.job);
     return outcomes.every((o) => o.started && o.error === undefined);
   });
 }

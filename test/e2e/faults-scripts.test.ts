@@ -88,8 +88,9 @@ describe('a failing job script', () => {
     expect(result.exitCode).toBe(8);
     const errors = errorsOf(result.stderr);
     expect(errors).toMatch(/error 1: post-backup-unlock script of job 'database' on database\/0 exited with status 1/);
-    expect(errors).toMatch(/next step: job 'database' on database\/0 may still be LOCKED: .* run `bbr-ts deployment .* backup-cleanup` to unlock it/);
-    expect(errors).toMatch(/It is recommended that you run `bbr-ts deployment .* backup-cleanup`/);
+    expect(errors).toMatch(/next step: job 'database' on database\/0 may still be LOCKED: .* run the backup-cleanup command below to unlock it/);
+    // The command itself, once, below the errors.
+    expect(errors.match(/It is recommended that you run `bbr-ts deployment .* backup-cleanup`/g)).toHaveLength(1);
     expect(await unlockFlags()).toEqual({ 'database/0': ['true'], 'web/0': ['true'], 'web/1': ['true'] });
     const [dir, ...others] = await readdir(target);
     expect(others).toEqual([]);
