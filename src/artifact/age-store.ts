@@ -8,6 +8,7 @@ import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArtifactError } from '../errors.js';
 import type { ArtifactStore, NewBackup, StoredBackup } from '../orchestrate/artifact-store.js';
+import { layerOverStore } from './store-layer.js';
 import { writableThrough } from './writable-through.js';
 import { createAgeDecryptStream, createAgeEncryptStream } from './age/format.js';
 import { formatRecipient, type AgeIdentity, type AgeRecipient } from './age/keys.js';
@@ -24,7 +25,7 @@ export interface EncryptionRecord {
 }
 
 export function encryptingStore(inner: ArtifactStore, recipients: readonly AgeRecipient[]): ArtifactStore {
-  return { ...inner, checkWritable: (s) => inner.checkWritable(s), describeNew: (n) => inner.describeNew(n), backup: () => inner.backup(), list: (s) => inner.list(s), create: async (name) => encryptingBackup(await inner.create(name), recipients) };
+  return layerOverStore(inner, (backup) => encryptingBackup(backup, recipients));
 }
 
 function encryptingBackup(inner: NewBackup, recipients: readonly AgeRecipient[]): NewBackup {

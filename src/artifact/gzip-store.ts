@@ -6,6 +6,7 @@ import { createGunzip, createGzip, constants as zlib } from 'node:zlib';
 import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArtifactError } from '../errors.js';
+import { layerOverStore } from './store-layer.js';
 import { writableThrough } from './writable-through.js';
 import type { ArtifactStore, NewBackup, StoredBackup } from '../orchestrate/artifact-store.js';
 
@@ -21,7 +22,7 @@ export interface CompressionRecord {
 }
 
 export function compressingStore(inner: ArtifactStore): ArtifactStore {
-  return { ...inner, checkWritable: (s) => inner.checkWritable(s), describeNew: (n) => inner.describeNew(n), backup: () => inner.backup(), list: (s) => inner.list(s), create: async (name) => compressingBackup(await inner.create(name)) };
+  return layerOverStore(inner, compressingBackup);
 }
 
 function compressingBackup(inner: NewBackup): NewBackup {
