@@ -78,6 +78,20 @@ export class PreconditionError extends BbrError {
   override readonly code = 'BBR_PRECONDITION';
 }
 
+/**
+ * The backup's instances and jobs do not fit the deployment (restore's topology check). Drill tells the operator
+ * the artifact came from another deployment when it sees one, so it is a class of its own, not a message.
+ */
+export class TopologyMismatchError extends PreconditionError {
+  /** The difference alone, without the deployment's name. */
+  readonly problem: string;
+
+  constructor(deployment: string, problem: string, options: BbrErrorOptions = {}) {
+    super(`deployment '${deployment}' does not match the structure of the backup: ${problem}`, options);
+    this.problem = problem;
+  }
+}
+
 /** A local artifact directory is missing, incomplete, corrupted or unsafe. */
 export class ArtifactError extends BbrError {
   override readonly code = 'BBR_ARTIFACT';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PreconditionError, VerificationError } from '../errors.js';
+import { ScriptError, TopologyMismatchError, VerificationError } from '../errors.js';
 import type { RunEvent } from '../report/events.js';
 import type { RunContext } from './context.js';
 import { drill, type DrillOptions } from './drill.js';
@@ -57,12 +57,31 @@ describe('drill', () => {
   });
 
   it('says the artifact came from another deployment when restore finds structural differences', async () => {
-    const mismatch = new PreconditionError("deployment 'films' does not match the structure of the backup: the backup has instance orders/0, which the deployment does not have");
+    const mismatch = new TopologyMismatchError('films', 'the backup has instance orders/0, which the deployment does not have');
     const outcome = await drill(context([]), deployment, options({
       artifactDir: '/backups/shop_20260101T000000Z',
       restore: async () => ({ failures: [mismatch], exitCode: 1 }),
     }));
     expect(outcome.failures[0]!.message).toMatch(/came from deployment 'shop', not from one shaped like 'films'/);
     expect(outcome.failures[1]).toBe(mismatch);
+  });
+
+  it('tells a topology mismatch by its class, not by words an instance can print', async () => {
+    const script = new ScriptError({
+      instance: 'db/0',
+      job: 'db',
+      script: 'restore',
+      exitCode: 1,
+      signal: null,
+      timedOut: false,
+      cancelled: false,
+      stdoutTail: '',
+      stderrTail: "deployment 'films' does not match the structure of the backup: oh no",
+    });
+    const outcome = await drill(context([]), deployment, options({
+      artifactDir: '/backups/shop_20260101T000000Z',
+      restore: async () => ({ failures: [script], exitCode: 1 }),
+    }));
+    expect(outcome.failures).toEqual([script]);
   });
 });

@@ -1,7 +1,8 @@
 // A restore drill: restore an artifact into a (scratch) deployment, then run the operator's verification
 // command, and report pass or fail with both timings (time to restore is what a recovery-time objective needs).
 import path from 'node:path';
-import { PreconditionError, VerificationError, type BbrError } from '../errors.js';
+import { parseBackupName } from '../artifact/file-names.js';
+import { PreconditionError, TopologyMismatchError, VerificationError, type BbrError } from '../errors.js';
 import type { RunContext } from './context.js';
 import type { OpenDeployment } from './open-deployment.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
@@ -64,9 +65,9 @@ function resolveTarget(deployment: OpenDeployment, verifyOn: string | undefined)
 
 /** Restore's topology check lists each difference; a drill says plainly what they mean. */
 function fromAnotherDeployment(failures: readonly BbrError[], options: DrillOptions): PreconditionError | undefined {
-  if (!failures.some((f) => /does not match the structure of the backup/.test(f.message))) return undefined;
+  if (!failures.some((f) => f instanceof TopologyMismatchError)) return undefined;
   const folder = path.basename(path.resolve(options.artifactDir));
-  const source = /^(.+)_\d{8}T\d{6}Z$/.exec(folder)?.[1];
+  const source = parseBackupName(folder)?.deployment;
   const origin = source && source !== options.deploymentName ? `deployment '${source}'` : 'another deployment';
   return new PreconditionError(
     `the artifact ${folder} came from ${origin}, not from one shaped like '${options.deploymentName}': nothing was restored (differences below)`,

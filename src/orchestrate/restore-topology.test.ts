@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { BackupMetadata } from '../artifact/metadata-file.js';
 import type { ScriptName } from '../contract/paths.js';
 import { parseJobMetadata } from '../contract/metadata.js';
+import { TopologyMismatchError } from '../errors.js';
 import { matchBackupToDeployment, type TopologyInput } from './restore-topology.js';
 
 interface JobOptions {
@@ -43,7 +44,8 @@ const instances = (...names: string[]) => names.map((name) => ({ name, disabledJ
 function match(input: Partial<TopologyInput<Job>> & Pick<TopologyInput<Job>, 'jobs'>) {
   const result = matchBackupToDeployment<Job>({ deploymentName: 'd', metadata: META, instances: instances('database/0', 'web/0'), ...input });
   return {
-    failures: result.failures.map((e) => e.message.replace("deployment 'd' does not match the structure of the backup: ", '')),
+    // A structural difference is a TopologyMismatchError (drill tells it apart by class); others keep their message.
+    failures: result.failures.map((e) => (e instanceof TopologyMismatchError ? e.problem : e.message)),
     uploads: result.sources.map((s) => `${s.job.instance} ${s.job.name} <- ${s.artifact.file} at ${s.artifact.remoteDir}`),
     skipped: result.skipped.map((s) => `${s.file}: ${s.reason}`),
   };

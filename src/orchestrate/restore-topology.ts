@@ -8,7 +8,7 @@
 // finds a missing artifact before anything is uploaded, and names every artifact it leaves out.
 import { customArtifactFile, instanceArtifactFile } from '../artifact/file-names.js';
 import type { ArtifactChecksums, BackupMetadata } from '../artifact/metadata-file.js';
-import { PreconditionError } from '../errors.js';
+import { PreconditionError, TopologyMismatchError } from '../errors.js';
 import type { DeployedJob } from './open-deployment.js';
 import { restoreArtifactOf, type JobArtifact } from './plan.js';
 
@@ -53,7 +53,7 @@ export function matchBackupToDeployment<J extends TopologyJob>(input: TopologyIn
   const { deploymentName, metadata } = input;
   const failures: PreconditionError[] = [];
   const mismatch = (problem: string, hint: string) =>
-    failures.push(new PreconditionError(`deployment '${deploymentName}' does not match the structure of the backup: ${problem}`, { hint }));
+    failures.push(new TopologyMismatchError(deploymentName, problem, { hint }));
   const restorable = input.jobs.filter((job) => job.scripts.has('restore'));
 
   // BBR compat: restore_name is refused on instances that have a restore script, whichever job prints it
