@@ -66,6 +66,16 @@ export class ConnectionError extends BbrError {
 /** A job's `metadata` script failed or printed something that is not valid metadata. */
 export class MetadataError extends BbrError {
   override readonly code = 'BBR_METADATA';
+  /**
+   * What is wrong, without naming the script and where it ran ("printed invalid YAML: ..."), for a caller
+   * that names them its own way (`job test` says "metadata ..."). The whole message when not given.
+   */
+  readonly problem: string;
+
+  constructor(message: string, options: BbrErrorOptions & { problem?: string } = {}) {
+    super(message, options);
+    this.problem = options.problem ?? message;
+  }
 }
 
 /** The lock-order graph built from `*_should_be_locked_before` has a cycle. */

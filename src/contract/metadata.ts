@@ -43,12 +43,14 @@ export function parseJobMetadata(stdout: string, where: MetadataSource): JobMeta
   const subject = `metadata script of job '${job}' on ${instance}`;
   const script = `/var/vcap/jobs/${job}/bin/bbr/metadata`;
   const rerun = `run it by hand on ${instance} to see its output: sudo BBR_VERSION=${BBR_COMPATIBLE_VERSION} ${script}`;
-  const invalid = (problem: string, cause?: unknown): MetadataError =>
-    new MetadataError(`${subject} printed invalid YAML: ${problem}`, { hint: rerun, cause });
-  const wrong = (problem: string): MetadataError =>
-    new MetadataError(`${subject} printed invalid metadata: ${problem}`, {
-      hint: `fix the metadata script of job '${job}' (BBR job metadata contract); ${rerun}`,
-    });
+  const invalid = (problem: string, cause?: unknown): MetadataError => {
+    const what = `printed invalid YAML: ${problem}`;
+    return new MetadataError(`${subject} ${what}`, { problem: what, hint: rerun, cause });
+  };
+  const wrong = (problem: string): MetadataError => {
+    const what = `printed invalid metadata: ${problem}`;
+    return new MetadataError(`${subject} ${what}`, { problem: what, hint: `fix the metadata script of job '${job}' (BBR job metadata contract); ${rerun}` });
+  };
 
   const doc = parseDocument(stdout);
   const [yamlError] = doc.errors;

@@ -38,7 +38,7 @@ export async function lintMetadata(
     parsed = parseJobMetadata(stdout, { job, instance: 'this machine' });
   } catch (error) {
     if (!(error instanceof MetadataError)) throw error;
-    checks.push({ ...base, check: 'metadata-schema', status: 'fail', message: error.message.replace(/^metadata script of job '[^']*' on this machine /, 'metadata '), hint: 'print YAML of the documented schema to stdout (scripts-contract/README.md#metadata); send logs to stderr' });
+    checks.push({ ...base, check: 'metadata-schema', status: 'fail', message: `metadata ${error.problem}`, hint: 'print YAML of the documented schema to stdout (scripts-contract/README.md#metadata); send logs to stderr' });
     return { checks, skipBbrScripts: false };
   }
   for (const key of parsed.unknownKeys) {

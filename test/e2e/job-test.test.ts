@@ -76,8 +76,8 @@ const FAULTS: Record<string, [string, RegExp][]> = {
   'not-executable': [['script-executable', /backup is not executable/]],
   'no-shebang': [['script-shebang', /restore has no shebang/]],
   'typo-name': [['script-name', /'post-backup-unlok': did you mean 'post-backup-unlock'\?/]],
-  'metadata-invalid-yaml': [['metadata-schema', /invalid YAML/]],
-  'metadata-wrong-type': [['metadata-schema', /'backup_should_be_locked_before' must be a list/]],
+  'metadata-invalid-yaml': [['metadata-schema', /^metadata printed invalid YAML/]],
+  'metadata-wrong-type': [['metadata-schema', /^metadata printed invalid metadata: .*'backup_should_be_locked_before' must be a list/]],
   'metadata-unknown-key': [['metadata-keys', /unknown key 'backup_should_be_locked_befor': did you mean 'backup_should_be_locked_before'/]],
   'metadata-deprecated-key': [['metadata-deprecated', /deprecated key 'backup_name': discontinued/]],
   // Writing nothing is only a warning (release_level_backup: false is legitimate); restoring from it fails.
