@@ -5,6 +5,7 @@ import pLimit from 'p-limit';
 import ssh2 from 'ssh2';
 import type { ConnectConfig } from 'ssh2';
 import { ConnectionError, HostKeyError } from '../errors.js';
+import { isAuthFailure } from './auth-failure.js';
 import type { SshCredentials } from './credentials.js';
 import { parsePublicKeyLine } from './credentials.js';
 import { checkHostKey, checkPinnedHostKey } from './host-key-check.js';
@@ -81,10 +82,6 @@ export async function connect(options: ConnectOptions): Promise<RemoteShell> {
       ? `check that --username ${options.credentials.username} and the key ${options.credentials.privateKeyPath} are accepted by the instance`
       : 'check that the instance is running and reachable from here on that address and port (--ssh-port), and raise --connect-timeout on slow networks',
   });
-}
-
-function isAuthFailure(error: unknown): boolean {
-  return error instanceof Error && /authentication methods failed/i.test(error.message);
 }
 
 async function connectOnce(options: ConnectOptions): Promise<RemoteShell> {

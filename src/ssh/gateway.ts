@@ -6,6 +6,7 @@
 import ssh2 from 'ssh2';
 import type { ConnectConfig } from 'ssh2';
 import { ConnectionError, HostKeyError } from '../errors.js';
+import { isAuthFailure } from './auth-failure.js';
 import type { Gateway } from './connection.js';
 import type { SshCredentials } from './credentials.js';
 import { checkHostKey } from './host-key-check.js';
@@ -67,7 +68,7 @@ export function jumpboxGateway(options: GatewayOptions, username: string): Opena
       c.once('error', (error) => {
         c.destroy();
         if (hostKeyProblem) return reject(hostKeyProblem);
-        const refused = /authentication methods failed/i.test(error.message);
+        const refused = isAuthFailure(error);
         reject(
           new ConnectionError(`cannot connect to the gateway ${where}: ${refused ? 'it refused the key' : error.message}`, {
             cause: error,
