@@ -1,8 +1,9 @@
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
 import { parseBackupName } from './file-names.js';
 import { isS3Location, parseS3Location } from './s3-location.js';
-import { s3Store } from './s3-store.js';
+import { s3Failure, s3Store } from './s3-store.js';
 
 describe('s3 locations', () => {
   it('splits s3://bucket/prefix into bucket and a prefix without slashes at either end', () => {
@@ -34,5 +35,33 @@ describe('backup names', () => {
     expect(parseBackupName('my_dep_20240501T100001Z')).toEqual({ deployment: 'my_dep', time: new Date('2024-05-01T10:00:01Z') });
     expect(parseBackupName('example_20240501T100001Z.partial')).toBeUndefined();
     expect(parseBackupName('notes')).toBeUndefined();
+  });
+});
+
+describe('S3 failure hints', () => {
+  const unreachable = /S3 endpoint .* is reachable/;
+
+  it('tell an unreachable endpoint by the socket error code the SDK passes on', async () => {
+    // A port that was just free: nothing listens there.
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    process.env.AWS_ACCESS_KEY_ID ??= 'test';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+    const store = s3Store('s3://bucket/x', { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', pathStyle: true });
+    const [failure] = await store.checkWritable(new AbortController().signal);
+    expect(failure?.hint).toMatch(unreachable);
+  }, 60_000);
+
+  it('tell TLS and timeout failures by code or name, whatever their message says', () => {
+    const tls = Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    expect(s3Failure('listing', 's3://b/x', 'b', tls).hint).toMatch(unreachable);
+    const timeout = Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
+    expect(s3Failure('listing', 's3://b/x', 'b', timeout).hint).toMatch(unreachable);
+    // Prose that merely mentions a certificate is not a TLS failure.
+    expect(s3Failure('listing', 's3://b/x', 'b', new Error('the certificate field of the object is empty')).hint).not.toMatch(unreachable);
   });
 });

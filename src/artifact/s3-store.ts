@@ -139,7 +139,8 @@ function hintFor(error: unknown, bucket: string): string {
   if (/SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied|InvalidToken|ExpiredToken|Forbidden|CredentialsProvider|Credential/i.test(name) || status === 403) {
     return 'check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, or AWS_PROFILE) and that they may write, list, read and delete in the bucket; with a self-hosted S3, also --s3-region';
   }
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EPIPE|TimeoutError|socket hang up|self.signed|certificate|CERT/i.test(`${name} ${e.message ?? ''}`)) {
+  // Node's socket and TLS errors reach us as they are (the SDK adds $metadata): told by their code, not their prose.
+  if (/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EPIPE|EHOSTUNREACH|ENETUNREACH|TimeoutError|.*CERT.*|UNABLE_TO_VERIFY.*|ERR_TLS_.*)$/.test(e.code ?? '') || e.name === 'TimeoutError') {
     return 'check that the S3 endpoint (--s3-endpoint or AWS_ENDPOINT_URL_S3) is reachable, --s3-path-style for self-hosted servers, and --s3-ca-cert for a private CA';
   }
   return 'check the S3 endpoint, bucket and credentials, then run again';
