@@ -6,7 +6,7 @@ import { createInterface, type Interface as ReadlineInterface } from 'node:readl
 import { guardUnfinishedRun } from './cli/exit.js';
 import { runCli } from './cli/parser.js';
 import { CancelledError, InternalError } from './errors.js';
-import type { RunEvent } from './report/events.js';
+import type { RunEvent } from './orchestrate/events.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 

@@ -9,7 +9,7 @@ import { jobMode } from './commands/job.js';
 import { reportMode } from './commands/report.js';
 import type { SetExitCode } from './commands/types.js';
 import { escapeLines } from '../report/escape.js';
-import { allSinks } from '../report/events.js';
+import { allSinks } from '../orchestrate/events.js';
 import type { Output } from '../report/output.js';
 import { configureOutput, outputFlags, outputOptions } from './output-options.js';
 import type { CliRuntime, Runtime } from './runtime.js';

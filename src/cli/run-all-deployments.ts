@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import pLimit from 'p-limit';
 import { DirectorClient } from '../director/client.js';
 import { DirectorError, UsageError } from '../errors.js';
-import type { Operation } from '../report/events.js';
+import type { Operation } from '../orchestrate/events.js';
 import { escapeLine, escapeLines } from '../report/escape.js';
 import { reportFailures } from './exit.js';
 import { directorOptionsFor, gatewayFor, runDeploymentOperation, type DeploymentFlags } from './run-deployment.js';

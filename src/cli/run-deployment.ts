@@ -7,7 +7,7 @@ import { DirectorSource } from '../director/source.js';
 import { UsageError, type Remedy } from '../errors.js';
 import { ManifestSource } from '../manifest/index.js';
 import { NAME_HINT, nameProblem, quoteName } from '../names.js';
-import type { Operation } from '../report/events.js';
+import type { Operation } from '../orchestrate/events.js';
 import { jumpboxGateway, loadCredentials, parseAllProxy, shellCommand, type Gateway, type OpenableGateway } from '../ssh/index.js';
 import { DEFAULT_KNOWN_HOSTS } from './options.js';
 import { runAllDeployments } from './run-all-deployments.js';

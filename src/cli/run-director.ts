@@ -4,7 +4,7 @@
 import { UsageError, type Remedy } from '../errors.js';
 import { nameProblem, quoteName } from '../names.js';
 import type { InstanceTarget } from '../manifest/index.js';
-import type { Operation } from '../report/events.js';
+import type { Operation } from '../orchestrate/events.js';
 import { shellCommand } from '../ssh/index.js';
 import { runOperation, type Workflow } from './run-operation.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';

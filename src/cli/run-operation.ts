@@ -7,7 +7,7 @@ import type { RunContext } from '../orchestrate/context.js';
 import type { GrantedAccess, ResolvedDeployment } from '../orchestrate/instance-source.js';
 import { asBbrError, openDeployment, type OpenDeployment } from '../orchestrate/open-deployment.js';
 import type { RunOutcome } from '../orchestrate/recorder.js';
-import type { Operation } from '../report/events.js';
+import type { Operation } from '../orchestrate/events.js';
 import { connect, loadCredentials, pinnedCredentials, type Gateway, type SshCredentials } from '../ssh/index.js';
 import { acquireRunLock } from '../artifact/run-lock.js';
 import { escapeLine } from '../report/escape.js';

@@ -1,6 +1,6 @@
 // What main.ts hands to commands: where output goes, the interrupt signals, and the event sink.
 import type { Writable } from 'node:stream';
-import type { EventSink } from '../report/events.js';
+import type { EventSink } from '../orchestrate/events.js';
 
 export interface Runtime {
   stdout: Writable;

@@ -1,6 +1,6 @@
 // What every workflow is given: how to reach instances, where to report, and the signals that stop it.
 import type { InstanceTarget } from '../manifest/index.js';
-import type { EventSink } from '../report/events.js';
+import type { EventSink } from './events.js';
 import type { RemoteShell } from '../ssh/index.js';
 
 /** Opens a connection to one instance; the composition root decides how (ssh2, credentials, timeouts). */

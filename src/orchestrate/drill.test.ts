@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScriptError, TopologyMismatchError, VerificationError } from '../errors.js';
-import type { RunEvent } from '../report/events.js';
+import type { RunEvent } from './events.js';
 import type { RunContext } from './context.js';
 import { drill, type DrillOptions } from './drill.js';
 import type { OpenDeployment } from './open-deployment.js';

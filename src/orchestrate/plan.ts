@@ -5,7 +5,7 @@ import { CONTRACT_SCRIPTS, remoteArtifactDir, type Direction, type ScriptName } 
 import { BbrError, PreconditionError } from '../errors.js';
 import { lengthProblem, nameProblem, quoteName } from '../names.js';
 import { orderLockWaves, reverseWaves } from '../order/index.js';
-import type { Operation, PlanDescription, PlannedJob } from '../report/events.js';
+import type { Operation, PlanDescription, PlannedJob } from './events.js';
 import type { DeployedJob } from './open-deployment.js';
 
 export type { Direction };

@@ -3,7 +3,7 @@
 import { BbrError, CancelledError, exitCodeOf, hintOf, InternalError, remedyOf, type BbrErrorOptions } from '../errors.js';
 import type { ScriptName } from '../contract/paths.js';
 import { outputHeldOpenWarning, runScript } from '../contract/run-script.js';
-import type { Phase } from '../report/events.js';
+import type { Phase } from './events.js';
 import type { RunContext } from './context.js';
 import { asBbrError, type DeployedJob } from './open-deployment.js';
 

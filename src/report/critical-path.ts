@@ -5,7 +5,7 @@
 // the slowest backup script, the slowest unlock script of each unlock wave, the slowest drain. Restore
 // scripts run one after another (as in BBR), so every one of them is on the path. A phase without per-job
 // steps (check, verify, cleanup, drill-verify), or whose jobs left no bars, is on it as a whole. Pure.
-import type { Phase } from './events.js';
+import type { Phase } from '../orchestrate/events.js';
 import type { BarKind, TimelineBar, TimelinePhase, TimelineRow } from './timeline.js';
 
 export interface CriticalStep {

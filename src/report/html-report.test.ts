@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackupError } from '../errors.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent } from '../orchestrate/events.js';
 import { escapeHtml } from './html-escape.js';
 import { renderHtmlReport } from './html-report.js';
 import { ticks } from './html-timeline.js';

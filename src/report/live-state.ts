@@ -1,7 +1,7 @@
 // What the live view shows, folded from events: per instance its current step, per job its drain progress.
 // Pure, so the frame can be tested without a terminal.
 import { stepOfScript } from '../contract/paths.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent } from '../orchestrate/events.js';
 import { escapeLine } from './escape.js';
 import { formatBytes, seconds } from './plain-lines.js';
 

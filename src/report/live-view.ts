@@ -4,7 +4,7 @@
 import type { Writable } from 'node:stream';
 import { styleText } from 'node:util';
 import { createLogUpdate } from 'log-update';
-import type { EventSink, RunEvent } from './events.js';
+import type { EventSink, RunEvent } from '../orchestrate/events.js';
 import { escapeLine, escapeLines } from './escape.js';
 import { LiveState } from './live-state.js';
 import { formatPlan } from './plan-text.js';

@@ -1,7 +1,7 @@
 // Run events as structured log lines: a short constant message plus fields (run id, instance, job, step,
 // duration, bytes, error), one child logger per instance and job. Progress is logged at debug, throttled.
 import type { Logger } from '../log.js';
-import type { EventSink, RunEvent } from './events.js';
+import type { EventSink, RunEvent } from '../orchestrate/events.js';
 
 const PROGRESS_EVERY_MS = 1000;
 

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Logger } from '../log.js';
-import type { EventSink, RunEvent } from './events.js';
+import type { EventSink, RunEvent } from '../orchestrate/events.js';
 import { createLiveView } from './live-view.js';
 import { logEvents } from './log-events.js';
 import { formatPlainLine } from './plain-lines.js';

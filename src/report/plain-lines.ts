@@ -1,7 +1,7 @@
 // Line-per-event output for logs, pipes and CI: stable, greppable, one event per line, prefixed with the
 // UTC time and the instance and job it concerns.
 import { escapeLine } from './escape.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent } from '../orchestrate/events.js';
 import { formatPlan } from './plan-text.js';
 
 export function formatPlainLine(event: RunEvent, now: Date = new Date()): string | undefined {

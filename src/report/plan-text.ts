@@ -1,7 +1,7 @@
 // The plan of a run as text (`backup --dry-run`): lock waves in order, the scripts each job would run,
 // the unlock waves and where the artifact would go. Rendered the same on a terminal and in a pipe.
 import { escapeLine } from './escape.js';
-import type { PlanDescription, PlannedJob } from './events.js';
+import type { PlanDescription, PlannedJob } from '../orchestrate/events.js';
 
 export function formatPlan(plan: PlanDescription): string {
   const name = (j: PlannedJob) => `${j.instance} ${j.job}`;

@@ -2,7 +2,7 @@
 // edited or hostile: every field is checked for its type and kept only when it is what the writer writes;
 // strings stay raw here and are escaped by the renderer. Pure.
 import { BbrError } from '../errors.js';
-import type { Phase } from './events.js';
+import type { Phase } from '../orchestrate/events.js';
 import type { ErrorSummary, JobResult, JobSummary, RunSummary } from './summary.js';
 import type { BarKind, CriticalStep, Timeline, TimelineBar, TimelinePhase, TimelineRow, TimelineWave } from './timeline.js';
 

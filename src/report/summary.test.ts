@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackupError, LockError } from '../errors.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent } from '../orchestrate/events.js';
 import { SummaryCollector, hasJobActivity } from './summary.js';
 import { formatSummaryTable, LONGEST_LOCK_MARK } from './summary-table.js';
 

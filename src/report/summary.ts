@@ -1,6 +1,6 @@
 // The run's result computed from its events alone: per job how long it was locked (the downtime its users
 // saw), how long its backup script and drain took, artifact sizes, and the longest lock window. Pure.
-import type { Operation, PlanDescription, RunEvent } from './events.js';
+import type { Operation, PlanDescription, RunEvent } from '../orchestrate/events.js';
 import type { Timeline } from './timeline.js';
 
 export type JobResult = 'ok' | 'failed' | 'not drained' | 'not run';

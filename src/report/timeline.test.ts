@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackupError, DrainError } from '../errors.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent } from '../orchestrate/events.js';
 import { TimelineCollector } from './timeline.js';
 
 const T0 = Date.parse('2026-01-02T03:04:05Z');

@@ -4,7 +4,7 @@
 // so their arrival time is when they happened; durations carried by events date the starts of connect and
 // discovery, which have no start event of their own.
 import { stepOfScript } from '../contract/paths.js';
-import type { Phase, RunEvent } from './events.js';
+import type { Phase, RunEvent } from '../orchestrate/events.js';
 import { criticalPath, type CriticalStep } from './critical-path.js';
 
 export type BarKind = 'connect' | 'metadata' | 'lock' | 'backup' | 'restore' | 'unlock' | 'drain' | 'upload';

@@ -1,5 +1,6 @@
-// What a run reports while it goes on. orchestrate/ emits these; report/ renders them (plain lines, TTY view,
-// JSON logs, summaries). The core never formats output itself.
+// What a run reports while it goes on. The producer owns the types: orchestrate/ emits these events, and
+// report/ imports only these types to render them (plain lines, TTY view, JSON logs, summaries). The core never
+// formats output itself.
 import type { BbrError } from '../errors.js';
 
 export type Operation =
