@@ -4,31 +4,31 @@ import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { parseRecipient, readIdentityFile, type AgeIdentity, type AgeRecipient } from '../artifact/age/keys.js';
 import { decryptingBackup, encryptingStore, readEncryptionRecord } from '../artifact/age-store.js';
-import { compressingStore, COMPRESSIONS, decompressingBackup, readCompressionRecord, type Compression } from '../artifact/gzip-store.js';
+import { compressingStore, COMPRESSIONS, decompressingBackup, readCompressionRecord } from '../artifact/gzip-store.js';
 import { ArtifactError, UsageError } from '../errors.js';
 import type { ArtifactStore, StoredBackup } from '../orchestrate/artifact-store.js';
+import { declareOptions, defineOptions, type OptionsOf } from './option-table.js';
 
 const GROUP = 'At rest (encryption, compression):';
 
-export function encryptionOptions<T>(y: Argv<T>) {
-  return y
-    .option('encrypt-to', { type: 'string', array: true, describe: 'encrypt each artifact (and the manifest copy) to this age recipient (age1...), stored as <name>.tar.age; repeatable', group: GROUP })
-    .option('encrypt-to-file', { type: 'string', describe: 'encrypt to every age recipient in this file (one per line, # comments), as age -R', group: GROUP })
-    .option('compress', { choices: COMPRESSIONS, describe: 'store each artifact compressed (<name>.tar.gz, gzip level 1; then encrypted when --encrypt-to is given too); checksums stay those of the plain tar entries', group: GROUP });
+export const ENCRYPTION_OPTIONS = defineOptions({
+  encryptTo: { flag: 'encrypt-to', type: 'string', array: true, describe: 'encrypt each artifact (and the manifest copy) to this age recipient (age1...), stored as <name>.tar.age; repeatable', group: GROUP },
+  encryptToFile: { flag: 'encrypt-to-file', type: 'string', describe: 'encrypt to every age recipient in this file (one per line, # comments), as age -R', group: GROUP },
+  compress: { flag: 'compress', type: 'string', choices: COMPRESSIONS, describe: 'store each artifact compressed (<name>.tar.gz, gzip level 1; then encrypted when --encrypt-to is given too); checksums stay those of the plain tar entries', group: GROUP },
+});
+
+export const IDENTITY_OPTIONS = defineOptions({
+  identity: { flag: 'identity', type: 'string', describe: 'age identity file (age-keygen) that opens an encrypted backup', group: GROUP },
+});
+
+export type EncryptionFlags = OptionsOf<typeof ENCRYPTION_OPTIONS>;
+
+export function encryptionOptions<T>(y: Argv<T>): Argv<T> {
+  return declareOptions(y, ENCRYPTION_OPTIONS);
 }
 
-export function identityOption<T>(y: Argv<T>) {
-  return y.option('identity', { type: 'string', describe: 'age identity file (age-keygen) that opens an encrypted backup', group: GROUP });
-}
-
-export interface EncryptionFlags {
-  encryptTo?: string[];
-  encryptToFile?: string;
-  compress?: Compression;
-}
-
-export function encryptionFlags(argv: Record<string, unknown>): EncryptionFlags {
-  return { encryptTo: argv['encrypt-to'] as string[] | undefined, encryptToFile: argv['encrypt-to-file'] as string | undefined, compress: argv['compress'] as Compression | undefined };
+export function identityOption<T>(y: Argv<T>): Argv<T> {
+  return declareOptions(y, IDENTITY_OPTIONS);
 }
 
 /** The recipients asked for, or undefined when the backup is not to be encrypted. */

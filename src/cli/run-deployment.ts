@@ -55,7 +55,7 @@ export async function runDeploymentOperation(runtime: Runtime, flags: Deployment
 }
 
 /** BOSH_ALL_PROXY's jumpbox; nothing is read or dialled until the first connection needs it. */
-export function gatewayFor(value: string, flags: Pick<ConnectionFlags, 'knownHosts' | 'dangerouslySkipHostKeyCheck' | 'connectTimeout'>): OpenableGateway {
+export function gatewayFor(value: string, flags: Pick<ConnectionFlags, 'knownHosts' | 'dangerouslySkipHostKeyCheck' | 'connectTimeoutSeconds'>): OpenableGateway {
   const parsed = parseAllProxy(value);
   if ('problem' in parsed) {
     throw new UsageError(`--gateway (or BOSH_ALL_PROXY) ${JSON.stringify(value)} cannot be used: ${parsed.problem}`, {
@@ -66,7 +66,7 @@ export function gatewayFor(value: string, flags: Pick<ConnectionFlags, 'knownHos
     {
       host: parsed.host,
       port: parsed.port,
-      connectTimeoutMs: flags.connectTimeout * 1000,
+      connectTimeoutMs: flags.connectTimeoutSeconds * 1000,
       credentials: () =>
         loadCredentials({ username: parsed.username, privateKeyPath: parsed.privateKeyPath, knownHostsPath: flags.dangerouslySkipHostKeyCheck ? null : flags.knownHosts }),
     },

@@ -11,7 +11,7 @@ import type { ConnectionFlags, Runtime } from './runtime.js';
 
 export interface DirectorFlags extends ConnectionFlags {
   /** `host[:port]` as given. */
-  host: string;
+  readonly host: string;
 }
 
 /** `host`, `host:port`, `[v6]` or `[v6]:port`; the port defaults to 22 (BBR ssh/connection.go defaultToSSHPort). */

@@ -151,11 +151,11 @@ export function createContext(runtime: Runtime, flags: ConnectionFlags): RunCont
     forceSignal: forceSignalWithDeadline({
       signal: runtime.signal,
       forceSignal: runtime.forceSignal,
-      interruptTimeoutMs: flags.interruptTimeout * 1000,
+      interruptTimeoutMs: flags.interruptTimeoutSeconds * 1000,
       stderr: runtime.stderr,
     }),
     parallelism: flags.parallelism,
-    scriptTimeoutMs: flags.scriptTimeout === undefined ? undefined : flags.scriptTimeout * 1000,
+    scriptTimeoutMs: flags.scriptTimeoutSeconds === undefined ? undefined : flags.scriptTimeoutSeconds * 1000,
     bbrTsVersion: runtime.version,
   };
 }
@@ -183,8 +183,8 @@ export async function connector(
       host: target.host,
       port: target.port,
       credentials: target.access ? pinnedCredentials(target.access) : operator!,
-      connectTimeoutMs: flags.connectTimeout * 1000,
-      limits: { commandTimeoutMs: flags.commandTimeout * 1000, transferStallTimeoutMs: flags.transferStallTimeout * 1000 },
+      connectTimeoutMs: flags.connectTimeoutSeconds * 1000,
+      limits: { commandTimeoutMs: flags.commandTimeoutSeconds * 1000, transferStallTimeoutMs: flags.transferStallTimeoutSeconds * 1000 },
       gateway: flags.gateway,
       signal,
     });

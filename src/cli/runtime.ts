@@ -3,15 +3,16 @@ import type { Writable } from 'node:stream';
 import type { EventSink } from '../orchestrate/events.js';
 
 export interface Runtime {
-  stdout: Writable;
-  stderr: Writable;
+  readonly stdout: Writable;
+  /** Where the human error report goes: stdout instead when JSON logs go to stderr (output-options.ts). */
+  readonly stderr: Writable;
   /** Aborted on the first Ctrl-C / SIGTERM: stop starting work, cancel running scripts, then unlock. */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
   /** Aborted only when the operator insists: unlock and cleanup stop too. */
-  forceSignal: AbortSignal;
-  /** Where commands send run events; runCli points it at the renderers chosen by the output flags. */
-  events: EventSink;
-  version: string;
+  readonly forceSignal: AbortSignal;
+  /** Where commands send run events: the renderers chosen by the output flags (runCli builds it before a command runs). */
+  readonly events: EventSink;
+  readonly version: string;
 }
 
 /** What main.ts (or a test) hands to runCli: a Runtime whose event sink is optional, plus the terminal. */
@@ -24,17 +25,17 @@ export interface CliRuntime extends Omit<Runtime, 'events'> {
   color?: boolean;
 }
 
-/** Flags shared by every mode that connects to instances. */
+/** Flags shared by every mode that connects to instances (options.ts reads them from CONNECTION_OPTIONS). */
 export interface ConnectionFlags {
-  username: string;
-  privateKeyPath: string;
-  knownHosts: string;
-  dangerouslySkipHostKeyCheck: boolean;
-  parallelism: number;
-  connectTimeout: number;
-  scriptTimeout?: number;
-  /** Seconds; see --command-timeout, --transfer-stall-timeout and --interrupt-timeout. */
-  commandTimeout: number;
-  transferStallTimeout: number;
-  interruptTimeout: number;
+  readonly username: string;
+  readonly privateKeyPath: string;
+  readonly knownHosts: string;
+  readonly dangerouslySkipHostKeyCheck: boolean;
+  readonly parallelism: number;
+  readonly connectTimeoutSeconds: number;
+  /** No limit when undefined, as BBR. */
+  readonly scriptTimeoutSeconds?: number;
+  readonly commandTimeoutSeconds: number;
+  readonly transferStallTimeoutSeconds: number;
+  readonly interruptTimeoutSeconds: number;
 }

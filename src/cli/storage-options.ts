@@ -4,14 +4,7 @@ import type { Argv } from 'yargs';
 import { localStore } from '../artifact/local-store.js';
 import { DEFAULT_PART_MIB, isS3Location, PARTS_IN_FLIGHT, S3_MAX_PARTS } from '../artifact/s3-location.js';
 import type { ArtifactStore } from '../orchestrate/artifact-store.js';
-
-export interface StorageFlags {
-  s3Endpoint?: string;
-  s3Region?: string;
-  s3PathStyle: boolean;
-  s3CaCert?: string;
-  s3PartSize: number;
-}
+import { declareOptions, defineOptions, type OptionsOf } from './option-table.js';
 
 const GROUP = 'Object storage (--artifact-path s3://BUCKET/PREFIX):';
 
@@ -22,23 +15,18 @@ export const S3_PART_SIZE_DESCRIPTION =
   `the default ${DEFAULT_PART_MIB} MiB gives about ${DEFAULT_PART_MIB * (PARTS_IN_FLIGHT + 2)} MiB per artifact ` +
   `and artifacts up to ${Math.floor((DEFAULT_PART_MIB * S3_MAX_PARTS) / 1024)} GiB (bench figure 9: peak RSS 284 MB for 1 GiB, 301 MB for 4 GiB)`;
 
-export function storageOptions<T>(y: Argv<T>) {
-  return y
-    .option('s3-endpoint', { type: 'string', describe: 'S3 endpoint URL for a self-hosted S3 (default: AWS_ENDPOINT_URL_S3, else AWS)', group: GROUP })
-    .option('s3-region', { type: 'string', describe: 'region to sign requests for (default: AWS_REGION or the profile\'s, else us-east-1)', group: GROUP })
-    .option('s3-path-style', { type: 'boolean', default: false, describe: 'path-style requests (http://host/bucket/key), as MinIO, Swift, Ceph and most self-hosted servers need', group: GROUP })
-    .option('s3-ca-cert', { type: 'string', describe: 'PEM file of CA certificate(s) the endpoint\'s TLS certificate is checked against', group: GROUP })
-    .option('s3-part-size', { type: 'number', default: DEFAULT_PART_MIB, describe: S3_PART_SIZE_DESCRIPTION, group: GROUP });
-}
+export const STORAGE_OPTIONS = defineOptions({
+  s3Endpoint: { flag: 's3-endpoint', type: 'string', describe: 'S3 endpoint URL for a self-hosted S3 (default: AWS_ENDPOINT_URL_S3, else AWS)', group: GROUP },
+  s3Region: { flag: 's3-region', type: 'string', describe: 'region to sign requests for (default: AWS_REGION or the profile\'s, else us-east-1)', group: GROUP },
+  s3PathStyle: { flag: 's3-path-style', type: 'boolean', default: false, describe: 'path-style requests (http://host/bucket/key), as MinIO, Swift, Ceph and most self-hosted servers need', group: GROUP },
+  s3CaCert: { flag: 's3-ca-cert', type: 'string', describe: 'PEM file of CA certificate(s) the endpoint\'s TLS certificate is checked against', group: GROUP },
+  s3PartSizeMiB: { flag: 's3-part-size', type: 'number', default: DEFAULT_PART_MIB, describe: S3_PART_SIZE_DESCRIPTION, group: GROUP },
+});
 
-export function storageFlags(argv: Record<string, unknown>): StorageFlags {
-  return {
-    s3Endpoint: argv['s3-endpoint'] as string | undefined,
-    s3Region: argv['s3-region'] as string | undefined,
-    s3PathStyle: (argv['s3-path-style'] as boolean | undefined) ?? false,
-    s3CaCert: argv['s3-ca-cert'] as string | undefined,
-    s3PartSize: (argv['s3-part-size'] as number | undefined) ?? DEFAULT_PART_MIB,
-  };
+export type StorageFlags = OptionsOf<typeof STORAGE_OPTIONS>;
+
+export function storageOptions<T>(y: Argv<T>): Argv<T> {
+  return declareOptions(y, STORAGE_OPTIONS);
 }
 
 /**
@@ -53,7 +41,7 @@ export async function openStore(location: string, flags: StorageFlags | undefine
     region: flags?.s3Region,
     pathStyle: flags?.s3PathStyle,
     caCertFile: flags?.s3CaCert,
-    partSizeMiB: flags?.s3PartSize,
+    partSizeMiB: flags?.s3PartSizeMiB,
     report,
   });
 }

@@ -14,70 +14,99 @@ import { pipeline } from 'node:stream/promises';
 import { checkCiphertexts, readEncryptionRecord, type EncryptionRecord } from '../../artifact/age-store.js';
 import { localBackup } from '../../artifact/local-store.js';
 import type { StoredBackup } from '../../orchestrate/artifact-store.js';
-import { identityOption, openForReading } from '../encryption-options.js';
+import { IDENTITY_OPTIONS, identityOption, openForReading } from '../encryption-options.js';
 import { isS3Location } from '../../artifact/s3-location.js';
-import { openStore, storageFlags, storageOptions, type StorageFlags } from '../storage-options.js';
+import { openStore, STORAGE_OPTIONS, storageOptions, type StorageFlags } from '../storage-options.js';
+import { combineOptions, declareOptions, defineOptions, pickOptions, readOptions } from '../option-table.js';
 import { ArtifactError, UsageError } from '../../errors.js';
 import { quoteName } from '../../names.js';
 import { BUCKETS, isEmptyPolicy, type KeepPolicy } from '../../retention/policy.js';
 import { pruneLocalArtifactPath, type PruneOptions } from '../../retention/prune.js';
 import { pruneStore } from '../../retention/prune-store.js';
-import type { SetExitCode } from './types.js';
+import type { Choose } from './types.js';
 
-export function artifactMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
+const PATH_OR_S3 = 'the <deployment>_<timestamp> directory, or s3://BUCKET/PREFIX/<deployment>_<timestamp>';
+const VERIFY_OPTIONS = defineOptions({ dir: { flag: 'dir', type: 'string', positional: true, required: true, describe: PATH_OR_S3 } });
+const EXPORT_OPTIONS = defineOptions({
+  src: { flag: 'src', type: 'string', positional: true, required: true, describe: 'the backup: <deployment>_<timestamp> directory or s3://.../<deployment>_<timestamp>' },
+  dest: { flag: 'dest', type: 'string', positional: true, required: true, describe: 'a new local directory for the plain copy (must not exist)' },
+});
+const LIST_OPTIONS = defineOptions({ path: { flag: 'path', type: 'string', positional: true, required: true, describe: 'the --artifact-path backups were written into' } });
+const PRUNE_OPTIONS = defineOptions({
+  path: {
+    flag: 'path',
+    type: 'string',
+    positional: true,
+    required: true,
+    describe: 'the folder holding <deployment>_<timestamp> directories, or s3://BUCKET/PREFIX (backup --artifact-path)',
+  },
+  deployment: { flag: 'deployment', type: 'string', describe: 'prune only this deployment (default: every deployment, each on its own)' },
+  // Checked by keepPolicyOf, whose refusal carries a hint.
+  keepLast: { flag: 'keep-last', type: 'number', describe: 'keep the N newest complete backups' },
+  keepHourly: { flag: 'keep-hourly', type: 'number', describe: 'keep the newest backup of each of the N newest hours that have one' },
+  keepDaily: { flag: 'keep-daily', type: 'number', describe: 'keep the newest backup of each of the N newest days (UTC) that have one' },
+  keepWeekly: { flag: 'keep-weekly', type: 'number', describe: 'keep the newest backup of each of the N newest ISO weeks (Monday to Sunday, UTC)' },
+  keepMonthly: { flag: 'keep-monthly', type: 'number', describe: 'keep the newest backup of each of the N newest months' },
+  keepYearly: { flag: 'keep-yearly', type: 'number', describe: 'keep the newest backup of each of the N newest years' },
+  dryRun: { flag: 'dry-run', type: 'boolean', default: false, describe: 'print what would be kept and removed; remove nothing' },
+});
+
+export function artifactMode(y: Argv, choose: Choose): Argv {
   return y.command('artifact', 'Look at, verify, list or prune backups without connecting anywhere (verify, show and list also in object storage, s3://)', (mode) =>
     storageOptions(mode)
       .command(
         'verify <dir>',
         'Check that a backup is whole: metadata parses, every tar is present, safe and matches its checksums; exit 0 only then',
-        (sub) => identityOption(sub.positional('dir', { type: 'string', demandOption: true, describe: 'the <deployment>_<timestamp> directory, or s3://BUCKET/PREFIX/<deployment>_<timestamp>' })),
-        async (argv) => setExit(await verifyCommand(runtime, argv.dir, storageFlags(argv), argv.identity)),
+        (sub) => identityOption(declareOptions(sub, VERIFY_OPTIONS)),
+        (argv) =>
+          choose((runtime) => {
+            const options = readOptions(argv, combineOptions(STORAGE_OPTIONS, IDENTITY_OPTIONS, VERIFY_OPTIONS));
+            return verifyCommand(runtime, options.dir, pickOptions(options, STORAGE_OPTIONS), options.identity);
+          }),
       )
       .command(
         'export <src> <dest>',
         'Write a plain BBR-format copy of a backup (decrypting it with --identity): a local directory BBR and bbr-ts restore',
-        (sub) =>
-          identityOption(
-            sub
-              .positional('src', { type: 'string', demandOption: true, describe: 'the backup: <deployment>_<timestamp> directory or s3://.../<deployment>_<timestamp>' })
-              .positional('dest', { type: 'string', demandOption: true, describe: 'a new local directory for the plain copy (must not exist)' }),
-          ),
-        async (argv) => setExit(await exportCommand(runtime, argv.src, argv.dest, storageFlags(argv), argv.identity)),
+        (sub) => identityOption(declareOptions(sub, EXPORT_OPTIONS)),
+        (argv) =>
+          choose((runtime) => {
+            const options = readOptions(argv, combineOptions(STORAGE_OPTIONS, IDENTITY_OPTIONS, EXPORT_OPTIONS));
+            return exportCommand(runtime, options.src, options.dest, pickOptions(options, STORAGE_OPTIONS), options.identity);
+          }),
       )
       .command(
         'show <dir>',
         'Print what a backup holds: deployment, times, instances, jobs, file counts and sizes',
-        (sub) => sub.positional('dir', { type: 'string', demandOption: true, describe: 'the <deployment>_<timestamp> directory, or s3://BUCKET/PREFIX/<deployment>_<timestamp>' }),
-        async (argv) => setExit(await showCommand(runtime, argv.dir, storageFlags(argv))),
+        (sub) => declareOptions(sub, VERIFY_OPTIONS),
+        (argv) =>
+          choose((runtime) => {
+            const options = readOptions(argv, combineOptions(STORAGE_OPTIONS, VERIFY_OPTIONS));
+            return showCommand(runtime, options.dir, pickOptions(options, STORAGE_OPTIONS));
+          }),
       )
       .command(
         'list <path>',
         'List the backups in a folder or under s3://BUCKET/PREFIX: deployment, time, size and status (complete, failed or incomplete)',
-        (sub) => sub.positional('path', { type: 'string', demandOption: true, describe: 'the --artifact-path backups were written into' }),
-        async (argv) => setExit(await listCommand(runtime, argv.path, storageFlags(argv))),
+        (sub) => declareOptions(sub, LIST_OPTIONS),
+        (argv) =>
+          choose((runtime) => {
+            const options = readOptions(argv, combineOptions(STORAGE_OPTIONS, LIST_OPTIONS));
+            return listCommand(runtime, options.path, pickOptions(options, STORAGE_OPTIONS));
+          }),
       )
       .command(
         'prune <path>',
         "Remove old backups from an artifact path with restic's forget policy: each --keep-* bucket keeps the newest backup of each of its N newest periods",
-        (sub) =>
-          sub
-            .positional('path', { type: 'string', demandOption: true, describe: 'the folder holding <deployment>_<timestamp> directories, or s3://BUCKET/PREFIX (backup --artifact-path)' })
-            .option('deployment', { type: 'string', describe: 'prune only this deployment (default: every deployment, each on its own)' })
-            .option('keep-last', { type: 'number', describe: 'keep the N newest complete backups' })
-            .option('keep-hourly', { type: 'number', describe: 'keep the newest backup of each of the N newest hours that have one' })
-            .option('keep-daily', { type: 'number', describe: 'keep the newest backup of each of the N newest days (UTC) that have one' })
-            .option('keep-weekly', { type: 'number', describe: 'keep the newest backup of each of the N newest ISO weeks (Monday to Sunday, UTC)' })
-            .option('keep-monthly', { type: 'number', describe: 'keep the newest backup of each of the N newest months' })
-            .option('keep-yearly', { type: 'number', describe: 'keep the newest backup of each of the N newest years' })
-            .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be kept and removed; remove nothing' }),
-        async (argv) =>
-          setExit(
-            await pruneCommand(runtime, argv.path, storageFlags(argv), {
-              ...(argv.deployment === undefined ? {} : { deployment: argv.deployment }),
-              dryRun: argv['dry-run'],
-              keep: { last: argv['keep-last'], hourly: argv['keep-hourly'], daily: argv['keep-daily'], weekly: argv['keep-weekly'], monthly: argv['keep-monthly'], yearly: argv['keep-yearly'] },
-            }),
-          ),
+        (sub) => declareOptions(sub, PRUNE_OPTIONS),
+        (argv) =>
+          choose((runtime) => {
+            const options = readOptions(argv, combineOptions(STORAGE_OPTIONS, PRUNE_OPTIONS));
+            return pruneCommand(runtime, options.path, pickOptions(options, STORAGE_OPTIONS), {
+              ...(options.deployment === undefined ? {} : { deployment: options.deployment }),
+              dryRun: options.dryRun,
+              keep: { last: options.keepLast, hourly: options.keepHourly, daily: options.keepDaily, weekly: options.keepWeekly, monthly: options.keepMonthly, yearly: options.keepYearly },
+            });
+          }),
       )
       .demandCommand(1, 'name a subcommand (see the list above)')
       .example('$0 artifact verify /var/backups/example_20240501T100001Z', 'exit 0 when the backup can be restored as it is')

@@ -1,7 +1,6 @@
 // `bbr-ts deployment [flags] <subcommand>`: its flags come before the subcommand, as in BBR.
 import type { Argv } from 'yargs';
-import { deploymentOptions, EXAMPLE_FLAGS } from '../options.js';
-import type { Runtime } from '../runtime.js';
+import { DEPLOYMENT_MODE_OPTIONS, declareModeOptions, EXAMPLE_FLAGS } from '../options.js';
 import { deploymentBackup } from './deployment-backup.js';
 import { deploymentBackupCleanup } from './deployment-backup-cleanup.js';
 import { deploymentDrill } from './deployment-drill.js';
@@ -9,7 +8,7 @@ import { deploymentPreBackupCheck } from './deployment-pre-backup-check.js';
 import { deploymentRestore } from './deployment-restore.js';
 import { deploymentRemoveSshUser } from './deployment-remove-ssh-user.js';
 import { deploymentRestoreCleanup } from './deployment-restore-cleanup.js';
-import type { SetExitCode, Subcommand } from './types.js';
+import type { Choose, Subcommand } from './types.js';
 
 const SUBCOMMANDS: Subcommand[] = [
   deploymentBackup,
@@ -21,10 +20,10 @@ const SUBCOMMANDS: Subcommand[] = [
   deploymentRemoveSshUser,
 ];
 
-export function deploymentMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
+export function deploymentMode(y: Argv, choose: Choose): Argv {
   return y.command('deployment', 'Work on a deployment: instances from a BOSH director (--target, as BBR) or a manifest (--manifest)', (mode) => {
-    let withSubcommands = deploymentOptions(mode) as unknown as Argv;
-    for (const sub of SUBCOMMANDS) withSubcommands = sub(withSubcommands, runtime, setExit);
+    let withSubcommands = declareModeOptions(mode, DEPLOYMENT_MODE_OPTIONS);
+    for (const sub of SUBCOMMANDS) withSubcommands = sub(withSubcommands, choose);
     return withSubcommands
       .demandCommand(1, 'name a subcommand (see the list above)')
       .example(`$0 deployment ${EXAMPLE_FLAGS} backup`, 'back up the deployment described by deploy.yml into the current folder')

@@ -8,21 +8,27 @@ import { renderHtmlReport } from '../../report/html-report.js';
 import { parseSummaryJson } from '../../report/summary-file.js';
 import { reportFailures } from '../exit.js';
 import type { Runtime } from '../runtime.js';
-import type { SetExitCode } from './types.js';
+import { declareOptions, defineOptions, readOptions } from '../option-table.js';
+import type { Choose } from './types.js';
 
 /** A summary of 200 jobs is well under 1 MiB; anything far larger is not one. */
 const MAX_SUMMARY_BYTES = 64 * 1024 * 1024;
 
-export function reportMode(y: Argv, runtime: Runtime, setExit: SetExitCode): Argv {
+const REPORT_COMMAND_OPTIONS = defineOptions({
+  summary: { flag: 'summary', type: 'string', positional: true, required: true, describe: 'a file written by --summary-json' },
+  html: { flag: 'html', type: 'string', required: true, describe: 'the HTML file to write' },
+});
+
+export function reportMode(y: Argv, choose: Choose): Argv {
   return y.command(
     'report <summary>',
     'Draw a past run from its --summary-json file as a self-contained HTML page (timeline, lock windows, critical path, failures)',
-    (sub) =>
-      sub
-        .positional('summary', { type: 'string', demandOption: true, describe: 'a file written by --summary-json' })
-        .option('html', { type: 'string', demandOption: true, describe: 'the HTML file to write' })
-        .example('$0 report backups/last-run.json --html last-run.html', 'draw the last run'),
-    async (argv) => setExit(await drawReport(runtime, argv.summary, argv.html)),
+    (sub) => declareOptions(sub, REPORT_COMMAND_OPTIONS).example('$0 report backups/last-run.json --html last-run.html', 'draw the last run'),
+    (argv) =>
+      choose((runtime) => {
+        const options = readOptions(argv, REPORT_COMMAND_OPTIONS);
+        return drawReport(runtime, options.summary, options.html);
+      }),
   );
 }
 
