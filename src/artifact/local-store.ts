@@ -8,6 +8,7 @@ import { parseBackupName } from './file-names.js';
 import { type ArtifactStore, type ListedBackup, type NewBackup, type StoredBackup } from '../orchestrate/artifact-store.js';
 import { createFileSink } from './file-sink.js';
 import { createArtifactDirectory, FAILED_SUFFIX, PARTIAL_SUFFIX } from './local-directory.js';
+import { acquireRunLock } from './run-lock.js';
 import { MAX_METADATA_BYTES, openRegularFile, readRegularFile } from './read-input-file.js';
 
 export function localStore(artifactPath: string): ArtifactStore {
@@ -33,6 +34,7 @@ export function localStore(artifactPath: string): ArtifactStore {
     },
     backup: () => localBackup(parent),
     list: () => listLocal(parent),
+    acquireRunLock: (deployment, report) => acquireRunLock(parent, deployment, report),
   };
 }
 

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ArtifactError, RunLockedError } from '../errors.js';
 import { lengthProblem, quoteName } from '../names.js';
+import type { RunLock } from '../orchestrate/artifact-store.js';
 
 export interface LockHolder {
   pid: number;
@@ -20,10 +21,8 @@ export interface LockHolder {
   processStart?: string;
 }
 
-export interface RunLock {
+export interface LocalRunLock extends RunLock {
   readonly file: string;
-  /** Removes the lock file if it is still ours; never throws (a run's result does not depend on it). */
-  release(): Promise<void>;
 }
 
 export function runLockFile(artifactPath: string, deployment: string): string {
@@ -37,7 +36,7 @@ export function runLockFile(artifactPath: string, deployment: string): string {
  * Takes the deployment's lock or throws RunLockedError naming the holder. `report` is told about a stale lock
  * taken over (one line, no newline).
  */
-export async function acquireRunLock(artifactPath: string, deployment: string, report: (line: string) => void): Promise<RunLock> {
+export async function acquireRunLock(artifactPath: string, deployment: string, report: (line: string) => void): Promise<LocalRunLock> {
   const file = runLockFile(artifactPath, deployment);
   const folder = await stat(path.dirname(file)).catch(() => undefined);
   if (!folder?.isDirectory()) {
@@ -66,6 +65,7 @@ export async function acquireRunLock(artifactPath: string, deployment: string, r
   }
   return {
     file,
+    location: file,
     async release() {
       const now = await readFile(file, 'utf8').catch(() => undefined);
       if (now === text) await unlink(file).catch(() => undefined);
@@ -123,13 +123,16 @@ function refusal(file: string, deployment: string, holder: LockHolder | undefine
   });
 }
 
-function describe(holder: LockHolder): string {
+export function describe(holder: LockHolder): string {
   return `bbr-ts pid ${holder.pid} on host ${quoteName(holder.host)}, started ${holder.startedAt}`;
 }
 
 async function readHolder(file: string): Promise<LockHolder | undefined> {
-  // Bounded: a lock file is a few hundred bytes; anything else is not ours.
-  const text = await readFile(file, 'utf8').catch(() => undefined);
+  return parseHolder(await readFile(file, 'utf8').catch(() => undefined));
+}
+
+/** A lock's holder from its (untrusted) text; undefined unless it is one. Bounded: a lock is a few hundred bytes. */
+export function parseHolder(text: string | undefined): LockHolder | undefined {
   if (text === undefined || text.length > 4096) return undefined;
   try {
     const value = JSON.parse(text) as Partial<LockHolder>;
@@ -141,7 +144,7 @@ async function readHolder(file: string): Promise<LockHolder | undefined> {
 }
 
 /** Only a lock of this host can be judged: its process is gone, or the pid now belongs to another process. */
-async function isStale(holder: LockHolder): Promise<boolean> {
+export async function isStale(holder: LockHolder): Promise<boolean> {
   if (holder.host !== os.hostname()) return false;
   const bootId = await readBootId();
   if (holder.bootId !== undefined && bootId !== undefined && holder.bootId !== bootId) return true;
@@ -154,7 +157,7 @@ async function isStale(holder: LockHolder): Promise<boolean> {
   return holder.processStart !== undefined && start !== undefined && start !== holder.processStart;
 }
 
-async function currentHolder(deployment: string): Promise<LockHolder> {
+export async function currentHolder(deployment: string): Promise<LockHolder> {
   const bootId = await readBootId();
   const processStartTicks = await processStart(process.pid);
   return {

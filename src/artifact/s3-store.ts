@@ -34,6 +34,7 @@ const MiB = 1024 * 1024;
 import { parseBackupName } from './file-names.js';
 import { type ArtifactStore, type ListedBackup, type NewBackup, type StoredBackup } from '../orchestrate/artifact-store.js';
 import { serializeBackupMetadata, type BackupMetadata } from './metadata-file.js';
+import { acquireS3RunLock, lockFolder, type LockObjects } from './s3-run-lock.js';
 
 /** Marks a backup that failed; its other objects were removed. */
 export const FAILED_MARKER = '.bbr-ts-failed';
@@ -205,8 +206,59 @@ export function s3Store(location: string, settings: S3Settings): ArtifactStore {
     }
   };
 
+  // The run lock's objects (s3-run-lock.ts). Its first request is the first a backup sends, so a wrong secret
+  // or a missing bucket is reported here, in the pre-flight's words, before anything is locked.
+  const lockObjects: LockObjects = {
+    url,
+    async put(key, body) {
+      try {
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
+      } catch (error) {
+        throw fail('S3 pre-flight check: writing the run lock', key, error);
+      }
+    },
+    async list(keyPrefix) {
+      const found: { key: string; lastModified: Date }[] = [];
+      let token: string | undefined;
+      try {
+        do {
+          const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: keyPrefix, ContinuationToken: token }));
+          for (const o of page.Contents ?? []) if (o.Key !== undefined && o.LastModified !== undefined) found.push({ key: o.Key, lastModified: o.LastModified });
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+      } catch (error) {
+        throw fail('listing the run locks in', keyPrefix, error);
+      }
+      return found;
+    },
+    async read(key, maxBytes) {
+      const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      // Read with a cap, whatever ContentLength says: anyone who may write the bucket may write here.
+      const chunks: Buffer[] = [];
+      let length = 0;
+      try {
+        for await (const chunk of got.Body as Readable) {
+          length += (chunk as Buffer).length;
+          if (length > maxBytes) return undefined;
+          chunks.push(chunk as Buffer);
+        }
+      } finally {
+        (got.Body as Readable).destroy();
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    async remove(key) {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      } catch (error) {
+        throw fail('removing', key, error);
+      }
+    },
+  };
+
   return {
     location: base,
+    acquireRunLock: (deployment, report) => acquireS3RunLock(lockObjects, lockFolder(prefix, deployment), deployment, report),
     checkWritable: async (signal) => {
       // A probe object: written, listed, read back and deleted, so a wrong secret, a missing bucket or missing
       // permissions fail in seconds, before anything is locked.

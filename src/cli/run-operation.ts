@@ -7,9 +7,9 @@ import type { RunContext } from '../orchestrate/context.js';
 import type { GrantedAccess, ResolvedDeployment } from '../orchestrate/instance-source.js';
 import { asBbrError, openDeployment, type OpenDeployment } from '../orchestrate/open-deployment.js';
 import type { RunOutcome } from '../orchestrate/recorder.js';
+import type { RunLock } from '../orchestrate/artifact-store.js';
 import type { Operation } from '../orchestrate/events.js';
 import { connect, loadCredentials, pinnedCredentials, type Gateway, type SshCredentials } from '../ssh/index.js';
-import { acquireRunLock } from '../artifact/run-lock.js';
 import { escapeLine } from '../report/escape.js';
 import { reportFailures } from './exit.js';
 import { forceSignalWithDeadline } from './interrupt-deadline.js';
@@ -27,8 +27,8 @@ export interface Workflow {
   /** Local checks that must pass before any connection is opened (restore verifies its artifact here). */
   preflight?: (ctx: RunContext, scope: OperationScope) => Promise<BbrError[]>;
   run: (ctx: RunContext, deployment: OpenDeployment, scope: OperationScope) => Promise<RunOutcome>;
-  /** The artifact path whose per-deployment run lock the run holds from before connecting to its end (backup). */
-  runLockPath?: string;
+  /** Takes the deployment's run lock in the artifact store, held from before connecting to the run's end (backup). */
+  acquireRunLock?: (deployment: string, report: (line: string) => void) => Promise<RunLock | undefined>;
 }
 
 export async function runOperation(
@@ -76,10 +76,7 @@ export async function runOperation(
     const scope = await resolveScope();
     commandFor = scope.cleanupCommand;
     // Before any connection: a second run of the deployment is refused here, naming the one that runs.
-    const runLock =
-      workflow.runLockPath === undefined
-        ? undefined
-        : await acquireRunLock(workflow.runLockPath, scope.name, (line) => runtime.stderr.write(`warning: ${escapeLine(line)}\n`));
+    const runLock = await workflow.acquireRunLock?.(scope.name, (line) => runtime.stderr.write(`warning: ${escapeLine(line)}\n`));
     try {
       return await lockedRun(scope);
     } finally {

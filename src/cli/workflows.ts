@@ -13,7 +13,6 @@ import type { RunContext } from '../orchestrate/context.js';
 import type { Workflow } from './run-operation.js';
 import { openStore, type StorageFlags } from './storage-options.js';
 import { openForReading, storeForBackup, type EncryptionFlags } from './encryption-options.js';
-import { isS3Location } from '../artifact/s3-location.js';
 
 /** The artifact store of a run; its retries and the like become warnings. */
 function storeFor(ctx: RunContext, artifactPath: string, storage: StorageFlags | undefined): Promise<ArtifactStore> {
@@ -35,10 +34,9 @@ export interface BackupFlags {
 export function backupWorkflow(flags: BackupFlags): Workflow {
   let store: ArtifactStore | undefined;
   return {
-    // Two backups of one deployment into one artifact path never overlap (issue 16). The lock is a file in a
-    // local artifact path; object storage has no portable create-if-absent (Swift 2.30 has none), so s3:// runs
-    // are not serialised by it.
-    runLockPath: isS3Location(flags.artifactPath) ? undefined : flags.artifactPath,
+    // Two backups of one deployment into one artifact path never overlap (issue 16): a lock file in a local
+    // artifact path, lock objects under an s3:// one (artifact/run-lock.ts, artifact/s3-run-lock.ts).
+    acquireRunLock: async (deployment, report) => (await openStore(flags.artifactPath, flags.storage, report)).acquireRunLock?.(deployment, report),
     // Object storage: bucket, credentials and permissions are proved before connecting, so before any lock.
     async preflight(ctx) {
       // Encryption and compression at rest are layers over the store; a wrong recipient is refused here.

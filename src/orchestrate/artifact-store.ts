@@ -69,6 +69,14 @@ export interface ListedBackup {
   status: BackupStatus;
 }
 
+/** A deployment's run lock, held from before connecting to the end of the run (issue 16). */
+export interface RunLock {
+  /** The lock file or object, for messages. */
+  readonly location: string;
+  /** Removes the lock if it is still ours; never throws (a run's result does not depend on it). */
+  release(): Promise<void>;
+}
+
 /** A place for backups: a local folder or an s3://bucket/prefix. */
 export interface ArtifactStore {
   /** The path or URL as the operator named it (resolved), without secrets. */
@@ -87,4 +95,9 @@ export interface ArtifactStore {
    * Local artifact paths are pruned by retention/local-history.ts, which renames directories first.
    */
   removeBackup?(name: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Takes the per-deployment run lock in this location, or throws RunLockedError naming the run that holds it.
+   * A stale lock (its run was killed) is reported through `report` (one line) and taken over.
+   */
+  acquireRunLock?(deployment: string, report: (line: string) => void): Promise<RunLock>;
 }

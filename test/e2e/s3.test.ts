@@ -181,7 +181,7 @@ describe('object storage (S3)', () => {
     expectNothingLeftOnInstances();
   });
 
-  it('refuses a wrong secret and a missing bucket before any lock, in the pre-flight', async () => {
+  it('refuses a wrong secret and a missing bucket before any lock, in the pre-flight (the run lock\'s first request)', async () => {
     const summary = path.join(jumpbox, '..', 'denied-summary.json');
     const wrong = await bbr(['deployment', ...flags, 'backup', '-a', `s3://${BUCKET}/denied`, ...s3.flags, '--summary-json', summary], {
       AWS_SECRET_ACCESS_KEY: 'not-the-secret',
@@ -191,7 +191,8 @@ describe('object storage (S3)', () => {
     expect(JSON.parse(summaryText)).toMatchObject({ exitCode: 1 });
     expect(summaryText).toMatch(/SignatureDoesNotMatch/);
     expect(summaryText).not.toContain('not-the-secret');
-    expect(wrong.stderr).toMatch(/S3 pre-flight check: listing s3:\/\/backups\/denied failed: SignatureDoesNotMatch/);
+    // The run lock is the first request (before connecting, so before any lock on an instance).
+    expect(wrong.stderr).toMatch(/S3 pre-flight check: writing the run lock s3:\/\/backups\/denied\/\.bbr-ts-locks\/example\/\S+ failed: SignatureDoesNotMatch/);
     expect(wrong.stderr).toMatch(/check the credentials/);
     expect(wrong.stderr + wrong.stdout).not.toContain('not-the-secret');
     const missing = await bbr(['deployment', ...flags, 'backup', '-a', 's3://no-such-bucket/x', ...s3.flags]);
