@@ -128,7 +128,7 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
         plan.mainJobs,
         async (job) => {
           const artifact = backupArtifactOf(job);
-          const transfer = reportTransfer(ctx, job, artifact.file, await remoteSizeBytes(job.shell, artifact.remoteDir, ctx.signal));
+          const transfer = reportTransfer(ctx, 'drain', job, artifact.file, await remoteSizeBytes(job.shell, artifact.remoteDir, ctx.signal));
           const result = await drainArtifact(job.shell, {
             job: job.name,
             remoteDir: artifact.remoteDir,

@@ -25,6 +25,9 @@ export type Phase =
   | 'cleanup'
   | 'drill-verify';
 
+/** `drain`: an instance's artifact into the store (backup); `upload`: a stored artifact onto an instance (restore). */
+export type TransferDirection = 'drain' | 'upload';
+
 export type RunEvent =
   | { type: 'run-started'; operation: Operation; deployment: string; instances: number; runId: string; instanceNames?: string[]; dryRun?: boolean }
   | { type: 'plan-ready'; plan: PlanDescription }
@@ -35,9 +38,10 @@ export type RunEvent =
   /** `wave`: the 1-based lock or unlock wave a lock/unlock script runs in (the timeline marks waves with it). */
   | { type: 'script-started'; instance: string; job: string; script: string; wave?: number }
   | { type: 'script-finished'; instance: string; job: string; script: string; durationMs: number; error?: BbrError }
-  | { type: 'transfer-started'; instance: string; job: string; file: string; totalBytes?: number }
-  | { type: 'transfer-progress'; instance: string; job: string; bytes: number; totalBytes?: number }
-  | { type: 'transfer-finished'; instance: string; job: string; file: string; bytes: number; files: number; durationMs: number }
+  /** An artifact moving between the artifact store and an instance, in either `direction`. */
+  | { type: 'transfer-started'; direction: TransferDirection; instance: string; job: string; file: string; totalBytes?: number }
+  | { type: 'transfer-progress'; direction: TransferDirection; instance: string; job: string; bytes: number; totalBytes?: number }
+  | { type: 'transfer-finished'; direction: TransferDirection; instance: string; job: string; file: string; bytes: number; files: number; durationMs: number }
   | { type: 'lock-window'; instance: string; job: string; durationMs: number }
   | { type: 'warning'; message: string; instance?: string; job?: string }
   /** Restore: an artifact of the backup that no job restores from (BBR ignores these without a word). */

@@ -99,7 +99,7 @@ async function uploadArtifacts(
       async ({ job, artifact, checksums }) => {
         const stored = options.backup;
         // The tar's size gives the live view an ETA for the upload.
-        const transfer = reportTransfer(ctx, job, artifact.file, await stored.size(artifact.file));
+        const transfer = reportTransfer(ctx, 'upload', job, artifact.file, await stored.size(artifact.file));
         touched.add(job.shell);
         const result = await uploadArtifact(job.shell, {
           job: job.name,

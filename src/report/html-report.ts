@@ -92,7 +92,8 @@ function legend(): string {
     ['lock', 'lock script'],
     ['backup', 'backup / restore script'],
     ['unlock', 'unlock script'],
-    ['drain', 'drain / upload'],
+    ['drain', 'drain (backup)'],
+    ['upload', 'upload (restore)'],
   ];
   const items = kinds.map(([k, text]) => `<li><span class="bar k-${k}">${BAR_LETTERS[k]}</span>${text}</li>`);
   items.push('<li><span class="locked"></span>locked window (lock start to unlock end); double frame: the longest</li>');
@@ -123,7 +124,7 @@ function summaryTable(summary: RunSummary): string {
   const rows = summary.jobs.map((job) => {
     const longest = summary.longestLock?.instance === job.instance && summary.longestLock.job === job.job;
     const result = job.result === 'failed' ? `failed (${job.failedScripts.join(', ')})` : job.result;
-    const cells = [job.instance, job.job, time(job.lockedMs), time(job.backupMs ?? job.restoreMs), time(job.drainMs), job.artifactBytes === undefined ? '-' : formatBytes(job.artifactBytes), result, longest ? '<= longest lock' : ''];
+    const cells = [job.instance, job.job, time(job.lockedMs), time(job.backupMs ?? job.restoreMs), time(job.drainMs ?? job.uploadMs), job.artifactBytes === undefined ? '-' : formatBytes(job.artifactBytes), result, longest ? '<= longest lock' : ''];
     return `<tr${job.result === 'ok' ? '' : ' class="not-ok"'}>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
   });
   return `<table class="summary-table"><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;

@@ -60,10 +60,9 @@ export class LiveState {
         break;
       case 'transfer-started': {
         const job = this.job(event.instance, event.job);
-        const step = this.phase === 'upload' ? 'upload' : 'drain';
-        job.step = step;
+        job.step = event.direction;
         job.transfer = { startedAt: at, bytes: 0, totalBytes: event.totalBytes };
-        this.instance(event.instance).step = step;
+        this.instance(event.instance).step = event.direction;
         break;
       }
       case 'transfer-progress': {

@@ -53,19 +53,19 @@ export function logEvents(root: Logger, now: () => number = Date.now): EventSink
         }
         return;
       case 'transfer-started':
-        forJob(event.instance, event.job).info({ step: 'drain', file: event.file, totalBytes: event.totalBytes }, 'transfer started');
+        forJob(event.instance, event.job).info({ step: event.direction, file: event.file, totalBytes: event.totalBytes }, 'transfer started');
         return;
       case 'transfer-progress': {
         const key = `${event.instance}/${event.job}`;
         const at = now();
         if (at - (lastProgress.get(key) ?? 0) < PROGRESS_EVERY_MS) return;
         lastProgress.set(key, at);
-        forJob(event.instance, event.job).debug({ step: 'drain', bytes: event.bytes, totalBytes: event.totalBytes }, 'transfer progress');
+        forJob(event.instance, event.job).debug({ step: event.direction, bytes: event.bytes, totalBytes: event.totalBytes }, 'transfer progress');
         return;
       }
       case 'transfer-finished':
         forJob(event.instance, event.job).info(
-          { step: 'drain', file: event.file, bytes: event.bytes, files: event.files, durationMs: event.durationMs },
+          { step: event.direction, file: event.file, bytes: event.bytes, files: event.files, durationMs: event.durationMs },
           'transfer finished',
         );
         return;

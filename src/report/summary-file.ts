@@ -70,6 +70,7 @@ function jobOf(j: Obj): JobSummary {
     backupMs: num(j.backupMs),
     restoreMs: num(j.restoreMs),
     drainMs: num(j.drainMs),
+    uploadMs: num(j.uploadMs),
     artifactFile: str(j.artifactFile),
     artifactBytes: num(j.artifactBytes),
     failedScripts: list(j.failedScripts).filter((s): s is string => typeof s === 'string'),

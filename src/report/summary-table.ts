@@ -26,7 +26,7 @@ export function formatSummaryTable(summary: RunSummary, options: { color?: boole
       job.job,
       job.lockedMs === undefined ? dash : seconds(job.lockedMs),
       job.backupMs ?? job.restoreMs ?? undefined,
-      job.drainMs,
+      job.drainMs ?? job.uploadMs,
       job.artifactBytes === undefined ? dash : formatBytes(job.artifactBytes),
       job.result === 'failed' ? `failed (${job.failedScripts.join(', ')})` : job.result,
     ].map((cell) => (cell === undefined ? dash : typeof cell === 'number' ? seconds(cell) : escapeLine(cell))));

@@ -18,7 +18,7 @@ const job = (instance: string, name: string, lockedMs: number, backupMs: number,
   { type: 'script-finished', instance, job: name, script: 'backup', durationMs: backupMs },
   { type: 'script-finished', instance, job: name, script: 'post-backup-unlock', durationMs: 1 },
   { type: 'lock-window', instance, job: name, durationMs: lockedMs },
-  { type: 'transfer-finished', instance, job: name, file: `${name}.tar`, bytes, files: 1, durationMs: drainMs },
+  { type: 'transfer-finished', direction: 'drain', instance, job: name, file: `${name}.tar`, bytes, files: 1, durationMs: drainMs },
 ];
 
 describe('SummaryCollector', () => {

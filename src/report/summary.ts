@@ -12,8 +12,10 @@ export interface JobSummary {
   lockedMs?: number;
   backupMs?: number;
   restoreMs?: number;
-  /** From `transfer-finished`: drain (backup) or upload (restore). */
+  /** From a `transfer-finished` of a drain (backup). */
   drainMs?: number;
+  /** From a `transfer-finished` of an upload (restore). */
+  uploadMs?: number;
   artifactFile?: string;
   artifactBytes?: number;
   failedScripts: string[];
@@ -91,7 +93,8 @@ export class SummaryCollector {
       }
       case 'transfer-finished': {
         const job = this.job(event.instance, event.job);
-        job.drainMs = event.durationMs;
+        if (event.direction === 'drain') job.drainMs = event.durationMs;
+        else job.uploadMs = event.durationMs;
         job.artifactFile = event.file;
         job.artifactBytes = event.bytes;
         break;
@@ -190,5 +193,5 @@ function resultOf(job: JobSummary, ran: string[], operation: Operation | undefin
 
 /** True when the run did more than discover: only then is a per-job table worth printing. */
 export function hasJobActivity(summary: RunSummary): boolean {
-  return !summary.dryRun && summary.jobs.some((job) => job.lockedMs !== undefined || job.backupMs !== undefined || job.restoreMs !== undefined || job.drainMs !== undefined || job.failedScripts.length > 0);
+  return !summary.dryRun && summary.jobs.some((job) => job.lockedMs !== undefined || job.backupMs !== undefined || job.restoreMs !== undefined || job.drainMs !== undefined || job.uploadMs !== undefined || job.failedScripts.length > 0);
 }

@@ -44,12 +44,12 @@ function backupRun(options: { failDrainOfWeb?: boolean } = {}): [number, RunEven
     [270, { type: 'lock-window', instance: 'web/0', job: 'web', durationMs: 170 }],
     [271, { type: 'phase-finished', phase: 'unlock', durationMs: 18, failures: 0 }],
     [280, { type: 'phase-started', phase: 'drain', jobs: 2 }],
-    [280, { type: 'transfer-started', instance: 'db/0', job: 'db', file: 'db.tar' }],
-    [281, { type: 'transfer-started', instance: 'web/0', job: 'web', file: 'web.tar' }],
-    [380, { type: 'transfer-finished', instance: 'db/0', job: 'db', file: 'db.tar', bytes: 1, files: 1, durationMs: 100 }],
+    [280, { type: 'transfer-started', direction: 'drain', instance: 'db/0', job: 'db', file: 'db.tar' }],
+    [281, { type: 'transfer-started', direction: 'drain', instance: 'web/0', job: 'web', file: 'web.tar' }],
+    [380, { type: 'transfer-finished', direction: 'drain', instance: 'db/0', job: 'db', file: 'db.tar', bytes: 1, files: 1, durationMs: 100 }],
   ];
   if (options.failDrainOfWeb) events.push([390, { type: 'failure', error: new DrainError('drain of web.tar broke: <b>eof</b>'), instance: 'web/0', job: 'web' }]);
-  else events.push([300, { type: 'transfer-finished', instance: 'web/0', job: 'web', file: 'web.tar', bytes: 1, files: 1, durationMs: 19 }]);
+  else events.push([300, { type: 'transfer-finished', direction: 'drain', instance: 'web/0', job: 'web', file: 'web.tar', bytes: 1, files: 1, durationMs: 19 }]);
   events.push(
     [391, { type: 'phase-finished', phase: 'drain', durationMs: 111, failures: options.failDrainOfWeb ? 1 : 0 }],
     [400, { type: 'run-finished', operation: 'backup', exitCode: options.failDrainOfWeb ? 1 : 0, durationMs: 400 }],

@@ -94,14 +94,12 @@ export class TimelineCollector {
   private readonly rows = new Map<string, OpenRow>();
   private readonly phases: TimelinePhase[] = [];
   private readonly openPhases = new Map<Phase, number>();
-  private transferKind: BarKind = 'drain';
 
   add(event: RunEvent, atMs: number): void {
     if (event.type === 'run-started') {
       this.startAt = atMs;
       this.startedAt = new Date(atMs).toISOString();
       this.instanceOrder = event.instanceNames ?? [];
-      this.transferKind = event.operation === 'backup' ? 'drain' : 'upload';
     }
     if (this.startAt === undefined) return;
     const t = Math.max(0, Math.round(atMs - this.startAt));
@@ -135,10 +133,10 @@ export class TimelineCollector {
         break;
       }
       case 'transfer-started':
-        this.row(event.instance, event.job).open.set(this.transferKind, { kind: this.transferKind, startMs: t, endMs: t });
+        this.row(event.instance, event.job).open.set(event.direction, { kind: event.direction, startMs: t, endMs: t });
         break;
       case 'transfer-finished':
-        this.close(this.row(event.instance, event.job), this.transferKind, t, event.durationMs);
+        this.close(this.row(event.instance, event.job), event.direction, t, event.durationMs);
         break;
       case 'lock-window': {
         const row = this.row(event.instance, event.job);
@@ -151,9 +149,9 @@ export class TimelineCollector {
         else if (event.instance !== undefined && event.job !== undefined) {
           const row = this.row(event.instance, event.job);
           // A drain or upload that failed never finishes: its open bar is the one that failed.
-          const open = row.open.get(this.transferKind);
+          const open = row.open.get('drain') ?? row.open.get('upload');
           if (open) {
-            row.open.delete(this.transferKind);
+            row.open.delete(open.kind);
             row.bars.push({ ...open, endMs: t, unfinished: true });
             this.markFailed(row, row.bars.at(-1)!, event.error.message);
           } else {
