@@ -13,6 +13,7 @@ import { createFileSink } from './file-sink.js';
 import { decodingSink, remoteTarArgv, type RemoteCompression } from './remote-compression.js';
 import { remoteChecksums } from './remote-checksums.js';
 import { PathAccount } from './path-budget.js';
+import { progressSampler } from './progress-sampler.js';
 import { createTarChecksummer } from './tar-checksums.js';
 import { teeWritable } from './tee.js';
 
@@ -29,14 +30,9 @@ export interface DrainOptions {
   signal?: AbortSignal;
   /** Compress on the instance where it has the tool (`--remote-compress`); the stored artifact stays a plain tar. */
   remoteCompression?: RemoteCompression;
-  /** Bytes so far; called at most every PROGRESS_EVERY_BYTES or PROGRESS_EVERY_MS, never per chunk. */
+  /** Bytes so far; sampled (progress-sampler.ts), never per chunk. */
   onProgress?: (transferredBytes: number) => void;
 }
-
-// SSH delivers 32 KiB packets: a per-chunk event costs more CPU than the bytes themselves at wire speed, so
-// progress is sampled.
-const PROGRESS_EVERY_BYTES = 64 * 1024 * 1024;
-const PROGRESS_EVERY_MS = 500;
 
 export interface DrainResult {
   checksums: ArtifactChecksums;
@@ -74,15 +70,11 @@ export async function drainArtifact(shell: RemoteShell, options: DrainOptions): 
     onFile: (key, hash) => comparison.expected(key, hash),
   });
   let tarBytes = 0;
-  let reportedBytes = 0;
-  let reportedAt = Date.now();
+  const progress = progressSampler(options.onProgress);
   // Resolves (through the exec pipeline) only once the file is flushed and every tar entry was hashed.
   const destination = teeWritable(file, sink, (chunk) => {
     tarBytes += chunk.length;
-    if (!options.onProgress || tarBytes - reportedBytes < PROGRESS_EVERY_BYTES && Date.now() - reportedAt < PROGRESS_EVERY_MS) return;
-    reportedBytes = tarBytes;
-    reportedAt = Date.now();
-    options.onProgress(tarBytes);
+    progress(tarBytes);
   });
   // The tee can fail before the exec pipeline is attached to it (while the channel opens): without a listener
   // of its own, that 'error' event would kill the process. The pipeline sees the destroyed stream anyway.

@@ -11,6 +11,7 @@ import { ChecksumComparison, describeDifferences } from './checksum-compare.js';
 import type { ArtifactChecksums } from './metadata-file.js';
 import { remoteChecksums } from './remote-checksums.js';
 import { PathAccount } from './path-budget.js';
+import { progressSampler } from './progress-sampler.js';
 import { createTarChecksummer } from './tar-checksums.js';
 
 // `cd` rather than `tar -C`: GNU tar unquotes the argument of -C when extracting, so a job named `a\tb` would
@@ -33,6 +34,7 @@ export interface UploadOptions {
   remoteDir: string;
   expected: ArtifactChecksums;
   signal?: AbortSignal;
+  /** Bytes so far; sampled (progress-sampler.ts), never per chunk. */
   onProgress?: (transferredBytes: number) => void;
 }
 
@@ -45,6 +47,7 @@ export async function uploadArtifact(shell: RemoteShell, options: UploadOptions)
     });
   }
   let tarBytes = 0;
+  const progress = progressSampler(options.onProgress);
   const sent = options.checkInTransit ? new ChecksumComparison(new PathAccount()) : undefined;
   sent?.expectedAll(options.expected);
   const inTransit = sent
@@ -57,7 +60,7 @@ export async function uploadArtifact(shell: RemoteShell, options: UploadOptions)
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       tarBytes += chunk.length;
-      options.onProgress?.(tarBytes);
+      progress(tarBytes);
       if (!inTransit || inTransit.sink.write(chunk)) callback(null, chunk);
       else inTransit.sink.once('drain', () => callback(null, chunk));
     },
