@@ -122,6 +122,11 @@ export function dashed(spec: OptionSpec): string {
   return `--${spec.flag}`;
 }
 
+/** `--flag` or `--flag value`, for the command lines bbr-ts prints for the operator to paste. */
+export function flagArgs(spec: OptionSpec, value?: string | number): string[] {
+  return value === undefined ? [dashed(spec)] : [dashed(spec), String(value)];
+}
+
 // Validations shared by many rows; the messages are those operators already know.
 export function positiveSeconds(value: number, flag: string): string | undefined {
   return value > 0 ? undefined : `--${flag} must be a positive number of seconds`;

@@ -8,6 +8,7 @@ import { combineOptions, declareOptions, defineOptions, envVarOf, ENV_PREFIX, re
 import { CONNECTION_OPTIONS, DEPLOYMENT_MODE_OPTIONS, DEPLOYMENT_OPTIONS, deploymentFlags, DIRECTOR_MODE_OPTIONS, directorFlags, LOGIN_OPTIONS } from './options.js';
 import { configureOutput, outputFlags } from './output-options.js';
 import { runCli } from './parser.js';
+import { deploymentCleanupCommand } from './run-deployment.js';
 
 /** Parses a mode's flags the way the mode declares them (BBR_TS_<FLAG> included) and reads its table. */
 async function parseMode<T extends typeof DEPLOYMENT_MODE_OPTIONS | typeof DIRECTOR_MODE_OPTIONS>(table: T, args: string[]) {
@@ -132,6 +133,20 @@ describe('bad values on the command line', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain('Error: --parallelism must be a whole number of at least 1\n');
     for (const line of result.stderr.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+  });
+});
+
+describe('printed commands name the flags of the tables', () => {
+  it('the cleanup command repeats every flag that changes how instances are reached, and parses back to the same run', async () => {
+    const args = ['--manifest', 'my deploy.yml', '-u', 'vcap', '--key', '/k', '--known-hosts', '/kh', '--ssh-port', '2222', '--gateway', 'ssh+socks5://jb@10.0.0.5:22?private-key=/jb'];
+    const flags = deploymentFlags(await parseMode(DEPLOYMENT_MODE_OPTIONS, args), {});
+    const command = deploymentCleanupCommand(flags, 'backup-cleanup');
+    expect(command).toBe(
+      "bbr-ts deployment --manifest 'my deploy.yml' --username vcap --private-key-path /k --known-hosts /kh --ssh-port 2222 --gateway 'ssh+socks5://jb@10.0.0.5:22?private-key=/jb' backup-cleanup",
+    );
+    expect(deploymentCleanupCommand(deploymentFlags(await parseMode(DEPLOYMENT_MODE_OPTIONS, ['-m', 'm.yml', ...LOGIN, '--dangerously-skip-host-key-check']), {}), 'restore-cleanup')).toBe(
+      'bbr-ts deployment --manifest m.yml --username vcap --private-key-path /nonexistent/key --dangerously-skip-host-key-check restore-cleanup',
+    );
   });
 });
 

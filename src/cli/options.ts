@@ -192,6 +192,11 @@ export const DIRECTOR_HOST_OPTIONS = defineOptions({
   host: { flag: 'host', type: 'string', required: true, describe: 'the director VM as HOST or HOST:PORT (port 22 by default)', group: DIRECTOR },
 });
 
+/** `deployment remove-ssh-user`'s flag; the command printed when a run cannot remove its user repeats it. */
+export const REMOVE_SSH_USER_OPTIONS = defineOptions({
+  user: { flag: 'user', type: 'string', required: true, describe: 'the bosh_... user named in that run\'s error' },
+});
+
 /** Everything `deployment [flags]` takes before its subcommand, in --help's order. */
 export const DEPLOYMENT_MODE_OPTIONS = combineOptions(DEPLOYMENT_OPTIONS, LOGIN_OPTIONS, CONNECTION_OPTIONS);
 export type DeploymentModeOptions = OptionsOf<typeof DEPLOYMENT_MODE_OPTIONS>;

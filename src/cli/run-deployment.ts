@@ -9,7 +9,8 @@ import { ManifestSource } from '../manifest/index.js';
 import { NAME_HINT, nameProblem, quoteName } from '../names.js';
 import type { Operation } from '../orchestrate/events.js';
 import { jumpboxGateway, loadCredentials, parseAllProxy, shellCommand, type Gateway, type OpenableGateway } from '../ssh/index.js';
-import { DEFAULT_KNOWN_HOSTS } from './options.js';
+import { flagArgs } from './option-table.js';
+import { CONNECTION_OPTIONS, DEPLOYMENT_OPTIONS, LOGIN_OPTIONS, REMOVE_SSH_USER_OPTIONS } from './options.js';
 import { runAllDeployments } from './run-all-deployments.js';
 import { runOperation, type OperationScope, type Workflow } from './run-operation.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
@@ -104,7 +105,7 @@ export async function directorSource(flags: DeploymentFlags, gateway?: Gateway):
   return new DirectorSource({
     ...(await directorOptionsFor(director, gateway)),
     deployment,
-    removeUserCommand: (user) => directorCommand(director, deployment, ['remove-ssh-user', '--user', user], flags),
+    removeUserCommand: (user) => directorCommand(director, deployment, ['remove-ssh-user', ...flagArgs(REMOVE_SSH_USER_OPTIONS.user, user)], flags),
   });
 }
 
@@ -138,32 +139,39 @@ export async function readCaCert(value: string | undefined): Promise<string | un
 
 /** A bbr-ts command against the same director and deployment, ready to paste; never the secret itself. */
 function directorCommand(director: DirectorTargetFlags, deployment: string, rest: string[], reach: Pick<DeploymentFlags, 'gatewayFlag' | 'knownHosts'>): string {
-  const ca = director.caCert === undefined || director.caCert.includes('BEGIN') ? [] : ['--ca-cert', director.caCert];
+  const { target, caCert, gateway } = DEPLOYMENT_OPTIONS;
+  const ca = director.caCert === undefined || director.caCert.includes('BEGIN') ? [] : flagArgs(caCert, director.caCert);
   // A gateway given as a flag (BOSH_ALL_PROXY stays set in the operator's shell), and its known_hosts.
-  const gateway = reach.gatewayFlag === undefined ? [] : ['--gateway', reach.gatewayFlag, ...(reach.knownHosts === DEFAULT_KNOWN_HOSTS ? [] : ['--known-hosts', reach.knownHosts])];
-  const command = shellCommand(['bbr-ts', 'deployment', '--target', director.target, '--username', director.client, '--deployment', deployment, ...ca, ...gateway, ...rest]);
-  return `BOSH_CLIENT_SECRET=... ${command}`;
+  const through = reach.gatewayFlag === undefined ? [] : [...flagArgs(gateway, reach.gatewayFlag), ...knownHostsArgs(reach)];
+  const command = shellCommand([
+    'bbr-ts',
+    'deployment',
+    ...flagArgs(target, director.target),
+    ...flagArgs(LOGIN_OPTIONS.username, director.client),
+    ...flagArgs(DEPLOYMENT_OPTIONS.deployment, deployment),
+    ...ca,
+    ...through,
+    ...rest,
+  ]);
+  return `${DEPLOYMENT_OPTIONS.password.env[0]}=... ${command}`;
+}
+
+function knownHostsArgs(flags: Pick<DeploymentFlags, 'knownHosts'>): string[] {
+  return flags.knownHosts === CONNECTION_OPTIONS.knownHosts.default ? [] : flagArgs(CONNECTION_OPTIONS.knownHosts, flags.knownHosts);
 }
 
 /** The cleanup command for this run, with every flag that changes how instances are reached, ready to paste. */
 export function deploymentCleanupCommand(flags: DeploymentFlags, verb: Remedy): string {
-  const hostKeys = flags.dangerouslySkipHostKeyCheck
-    ? ['--dangerously-skip-host-key-check']
-    : flags.knownHosts === DEFAULT_KNOWN_HOSTS
-      ? []
-      : ['--known-hosts', flags.knownHosts];
+  const { manifest, sshPort, gateway } = DEPLOYMENT_OPTIONS;
   return shellCommand([
     'bbr-ts',
     'deployment',
-    '--manifest',
-    flags.manifest!,
-    '--username',
-    flags.username,
-    '--private-key-path',
-    flags.privateKeyPath,
-    ...hostKeys,
-    ...(flags.sshPort === 22 ? [] : ['--ssh-port', String(flags.sshPort)]),
-    ...(flags.gatewayFlag === undefined ? [] : ['--gateway', flags.gatewayFlag]),
+    ...flagArgs(manifest, flags.manifest!),
+    ...flagArgs(LOGIN_OPTIONS.username, flags.username),
+    ...flagArgs(LOGIN_OPTIONS.privateKeyPath, flags.privateKeyPath),
+    ...(flags.dangerouslySkipHostKeyCheck ? flagArgs(CONNECTION_OPTIONS.dangerouslySkipHostKeyCheck) : knownHostsArgs(flags)),
+    ...(flags.sshPort === sshPort.default ? [] : flagArgs(sshPort, flags.sshPort)),
+    ...(flags.gatewayFlag === undefined ? [] : flagArgs(gateway, flags.gatewayFlag)),
     verb,
   ]);
 }

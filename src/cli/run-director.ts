@@ -8,6 +8,8 @@ import type { Operation } from '../orchestrate/events.js';
 import { shellCommand } from '../ssh/index.js';
 import { runOperation, type Workflow } from './run-operation.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
+import { flagArgs } from './option-table.js';
+import { DIRECTOR_MODE_OPTIONS } from './options.js';
 
 export interface DirectorFlags extends ConnectionFlags {
   /** `host[:port]` as given. */
@@ -54,5 +56,6 @@ export function runDirectorOperation(runtime: Runtime, flags: DirectorFlags, ope
 }
 
 function directorCleanupCommand(flags: DirectorFlags, verb: Remedy): string {
-  return shellCommand(['bbr-ts', 'director', '--host', flags.host, '--username', flags.username, '--private-key-path', flags.privateKeyPath, verb]);
+  const { host, username, privateKeyPath } = DIRECTOR_MODE_OPTIONS;
+  return shellCommand(['bbr-ts', 'director', ...flagArgs(host, flags.host), ...flagArgs(username, flags.username), ...flagArgs(privateKeyPath, flags.privateKeyPath), verb]);
 }

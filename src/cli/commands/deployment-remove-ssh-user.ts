@@ -2,15 +2,11 @@
 // could not remove (the director was unreachable at the end, or the run was abandoned). --target only.
 import { UsageError } from '../../errors.js';
 import { reportFailures } from '../exit.js';
-import { combineOptions, declareOptions, defineOptions, readOptions } from '../option-table.js';
-import { DEPLOYMENT_MODE_OPTIONS, deploymentFlags } from '../options.js';
+import { combineOptions, declareOptions, readOptions } from '../option-table.js';
+import { DEPLOYMENT_MODE_OPTIONS, deploymentFlags, REMOVE_SSH_USER_OPTIONS } from '../options.js';
 import { directorSource, gatewayFor, type DeploymentFlags } from '../run-deployment.js';
 import type { Runtime } from '../runtime.js';
 import type { Subcommand } from './types.js';
-
-const REMOVE_SSH_USER_OPTIONS = defineOptions({
-  user: { flag: 'user', type: 'string', required: true, describe: 'the bosh_... user named in that run\'s error' },
-});
 
 const OPTIONS = combineOptions(DEPLOYMENT_MODE_OPTIONS, REMOVE_SSH_USER_OPTIONS);
 
