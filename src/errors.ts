@@ -63,6 +63,14 @@ export class ConnectionError extends BbrError {
   override readonly code = 'BBR_CONNECTION';
 }
 
+/**
+ * A housekeeping command on an instance (sudo, find, du, mkdir, tar, rm, the hashing program) failed, timed out
+ * or printed something unusable while the connection itself was fine: the instance needs a look, not the network.
+ */
+export class RemoteCommandError extends BbrError {
+  override readonly code = 'BBR_REMOTE_COMMAND';
+}
+
 /** A job's `metadata` script failed or printed something that is not valid metadata. */
 export class MetadataError extends BbrError {
   override readonly code = 'BBR_METADATA';

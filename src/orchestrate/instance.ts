@@ -85,7 +85,10 @@ export interface Instance {
   discover(signal: AbortSignal): Promise<InstanceDiscovery>;
   /** Resolves with the output when the script exits 0; rejects with a ScriptError (or CancelledError) otherwise. */
   runScript(request: ScriptRequest): Promise<ScriptOutcome>;
-  /** Apparent size of an artifact directory, for an ETA; undefined when it cannot be told. Never rejects. */
+  /**
+   * Apparent size of an artifact directory, for an ETA; undefined when it cannot be told (the command failed).
+   * Rejects only when the instance cannot be asked at all (connection lost, run cancelled): the drain fails then.
+   */
   artifactSize(remoteDir: string, signal: AbortSignal): Promise<number | undefined>;
   /** Streams a job's artifact directory into the sink as a tar, checked against the instance's own checksums. */
   drain(request: DrainRequest): Promise<DrainResult>;
@@ -93,7 +96,8 @@ export interface Instance {
   upload(request: UploadRequest): Promise<TransferResult>;
   /**
    * Removes one job's artifact directory, or the whole remote artifact root when `remoteDir` is undefined.
-   * Rejects with an error saying why (a failed remote command is not a ConnectionError).
+   * Rejects with a RemoteCommandError whose message is the reason when the removal itself failed (the caller
+   * says what it was removing); with the connection's own error when the instance cannot be asked.
    */
   removeArtifacts(remoteDir: string | undefined, signal: AbortSignal): Promise<void>;
   /** The drill's verification command, as root through `sh -c`. */
