@@ -10,6 +10,8 @@ import type { RunOutcome } from '../orchestrate/recorder.js';
 import type { RunLock } from '../orchestrate/artifact-store.js';
 import type { Operation } from '../orchestrate/events.js';
 import { connect, loadCredentials, pinnedCredentials, type Gateway, type SshCredentials } from '../ssh/index.js';
+import { sshInstance } from '../instance/ssh-instance.js';
+import type { ConnectInstance } from '../orchestrate/instance.js';
 import { escapeLine } from '../report/escape.js';
 import { reportFailures } from './exit.js';
 import { forceSignalWithDeadline } from './interrupt-deadline.js';
@@ -164,7 +166,7 @@ export function createContext(runtime: Runtime, flags: ConnectionFlags): RunCont
 export async function connector(
   flags: ConnectionFlags & { gateway?: Gateway },
   targets: readonly InstanceTarget[],
-): Promise<(target: InstanceTarget, signal: AbortSignal) => ReturnType<typeof connect>> {
+): Promise<ConnectInstance> {
   let operator: SshCredentials | undefined;
   if (targets.some((t) => t.access === undefined)) {
     if (!flags.privateKeyPath) throw new CredentialsError('no --private-key-path given', { hint: 'pass the SSH private key for the instances with --private-key-path' });
@@ -184,5 +186,5 @@ export async function connector(
       limits: { commandTimeoutMs: flags.commandTimeoutSeconds * 1000, transferStallTimeoutMs: flags.transferStallTimeoutSeconds * 1000 },
       gateway: flags.gateway,
       signal,
-    });
+    }).then(sshInstance);
 }

@@ -5,6 +5,7 @@ import type { BackupMetadata } from '../artifact/metadata-file.js';
 import { backup } from '../orchestrate/backup.js';
 import { backupCleanup, restoreCleanup } from '../orchestrate/cleanup.js';
 import { planBackup } from '../orchestrate/backup-dry-run.js';
+import { runLocalCommand } from '../instance/local-command.js';
 import { drill } from '../orchestrate/drill.js';
 import { preBackupCheck } from '../orchestrate/pre-backup-check.js';
 import { restore } from '../orchestrate/restore.js';
@@ -139,6 +140,7 @@ export function drillWorkflow(flags: DrillFlags): Workflow {
         verifyCommand: flags.verify,
         verifyOn: flags.verifyOn,
         verifyTimeoutMs: flags.verifyTimeoutMs,
+        runLocally: runLocalCommand,
         restore: () => restoring.run(ctx, deployment, scope),
       }),
   };

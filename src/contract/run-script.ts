@@ -2,6 +2,9 @@
 // ScriptError carrying instance, job, script, exit status and the tails of stdout and stderr.
 import { ScriptError } from '../errors.js';
 import { lastLines, type RemoteShell } from '../ssh/index.js';
+
+/** How much of a script's stdout is captured (a longer output is cut, and flagged so). */
+export { CAPTURE_LIMIT_TEXT } from '../ssh/index.js';
 import { groupCommand } from './process-group.js';
 import { scriptPath, type ScriptName } from './paths.js';
 

@@ -1,12 +1,10 @@
 // The backup workflow (bbr-contract.md §3.2) as plain steps: check, create the local directory, lock,
 // back up, unlock (always, once a lock was attempted), drain, remove remote artifacts, write metadata.
-import { drainArtifact, remoteSizeBytes } from '../artifact/drain.js';
 import { localDecoderMissing, type RemoteCompression } from '../artifact/remote-compression.js';
 import { artifactDirectoryName } from '../artifact/file-names.js';
 import { PARTIAL_SUFFIX } from '../artifact/local-directory.js';
 import type { BackupMetadata, InstanceArtifacts } from '../artifact/metadata-file.js';
-import { asRoot } from '../contract/as-root.js';
-import { BackupError, CleanupError, DrainError, PreconditionError, remedyStep, UnlockError, UsageError, type BbrError, type Remedy } from '../errors.js';
+import { BackupError, CleanupError, DrainError, PreconditionError, RemoteCommandError, remedyStep, UnlockError, UsageError, type BbrError, type Remedy } from '../errors.js';
 import { lengthProblem } from '../names.js';
 import type { ArtifactStore, NewBackup } from './artifact-store.js';
 import type { RunContext } from './context.js';
@@ -14,7 +12,7 @@ import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
 import { backupArtifactOf, findArtifactNameProblems, tryPlanScripts, type JobArtifact, type ScriptPlan } from './plan.js';
 import { RunRecorder, type Advice, type RunOutcome } from './recorder.js';
-import { cleanUpTouchedInstances, findLeftoverArtifactDirs } from './remote-artifacts.js';
+import { cleanUpInstances, findLeftoverArtifactDirs } from './remote-artifacts.js';
 import { runAll } from './run-waves.js';
 import { reportTransfer } from './transfer-events.js';
 
@@ -109,7 +107,7 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
 
   const ledger = new LockLedger();
   let backedUp = false;
-  const touched = new Set(plan.mainJobs.map((job) => job.shell));
+  const touched = new Set(plan.mainJobs.map((job) => job.handle));
   try {
     const locked = options.unsafeLockFree ? true : await lockJobs(ctx, rec, plan, ledger);
     if (locked && !ctx.signal.aborted) backedUp = await runBackupScripts(ctx, rec, plan);
@@ -128,19 +126,22 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
         plan.mainJobs,
         async (job) => {
           const artifact = backupArtifactOf(job);
-          const transfer = reportTransfer(ctx, 'drain', job, artifact.file, await remoteSizeBytes(job.shell, artifact.remoteDir, ctx.signal));
-          const result = await drainArtifact(job.shell, {
+          const transfer = reportTransfer(ctx, 'drain', job, artifact.file, await job.handle.artifactSize(artifact.remoteDir, ctx.signal));
+          const result = await job.handle.drain({
             job: job.name,
             remoteDir: artifact.remoteDir,
-            localFile: directory.describe(artifact.file),
+            destination: directory.describe(artifact.file),
             createSink: (onWriteError) => directory.createArtifact(artifact.file, onWriteError),
             signal: ctx.signal,
             remoteCompression: options.remoteCompression,
             onProgress: transfer.progress,
           });
           drained.push({ job, artifact, checksums: result.checksums });
-          // The drained copy is verified; free the instance's disk now rather than at the end.
-          await job.shell.exec(asRoot(job.shell, ['rm', '-rf', artifact.remoteDir]), { signal: ctx.forceSignal });
+          // The drained copy is verified; free the instance's disk now rather than at the end. If rm fails, the
+          // cleanup phase tries again on the whole root and reports it; a lost connection fails this job's drain.
+          await job.handle.removeArtifacts(artifact.remoteDir, ctx.forceSignal).catch((error: unknown) => {
+            if (!(error instanceof RemoteCommandError)) throw error;
+          });
           transfer.finished(result);
         },
         { parallelism: ctx.parallelism, signal: ctx.signal },
@@ -150,7 +151,7 @@ export async function backup(ctx: RunContext, deployment: OpenDeployment, option
     });
   }
 
-  await cleanUpTouchedInstances(ctx, rec, touched, REMEDY);
+  await cleanUpInstances(ctx, rec, [...touched], { remedy: REMEDY });
 
   const metadata: BackupMetadata = {
     instances: groupArtifacts(deployment, drained),

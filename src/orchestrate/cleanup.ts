@@ -1,15 +1,12 @@
 // backup-cleanup and restore-cleanup (bbr-contract.md §3.5): after a run that died half-way, unlock every
 // job in reverse lock order and remove the remote artifact root everywhere. Safe to run any number of times.
-import { asRoot } from '../contract/as-root.js';
-import { REMOTE_ARTIFACT_ROOT } from '../contract/paths.js';
-import { CleanupPreviousError, remedyStep, type Remedy } from '../errors.js';
-import { succeeded, whyFailed } from '../ssh/index.js';
+import type { Remedy } from '../errors.js';
 import type { RunContext } from './context.js';
 import { LockLedger, unlockJobs } from './locking.js';
 import type { OpenDeployment } from './open-deployment.js';
 import { tryPlanScripts, type Direction } from './plan.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
-import { runAll } from './run-waves.js';
+import { cleanUpInstances } from './remote-artifacts.js';
 
 export interface CleanupOptions {
   deploymentName: string;
@@ -41,27 +38,7 @@ async function cleanUp(ctx: RunContext, deployment: OpenDeployment, options: Cle
     const env: Record<string, string> = direction === 'backup' ? { BBR_AFTER_BACKUP_SCRIPTS_SUCCESSFUL: 'false' } : {};
     await unlockJobs(ctx, rec, plan, ledger, env, itself);
   }
-  await rec.phase('cleanup', deployment.instances.length, async () => {
-    const outcomes = await runAll(
-      deployment.instances,
-      async (instance) => {
-        const result = await instance.shell.exec(asRoot(instance.shell, ['rm', '-rf', REMOTE_ARTIFACT_ROOT]), { signal: ctx.forceSignal });
-        if (!succeeded(result)) throw new Error(whyFailed(result));
-      },
-      { parallelism: ctx.parallelism, signal: ctx.forceSignal },
-    );
-    for (const o of outcomes) {
-      if (o.error === undefined && o.started) continue;
-      const why = o.error instanceof Error ? o.error.message : 'not attempted (interrupted)';
-      rec.fail(
-        new CleanupPreviousError(`failed to remove ${REMOTE_ARTIFACT_ROOT} on instance ${o.item.target.name}: ${why}`, {
-          cause: o.error,
-          hint: `check the instance, then run ${remedyStep(itself)} again (it is safe to repeat)`,
-          remedy: itself,
-        }),
-      );
-    }
-  });
+  await cleanUpInstances(ctx, rec, deployment.instances.map((i) => i.handle), { remedy: itself, afterDeadRun: true });
   // The first Ctrl-C does not stop a cleanup (it only unlocks and removes); only a forced stop cuts it short.
   if (ctx.forceSignal.aborted) rec.noteCancelled();
   return rec.outcome();

@@ -1,10 +1,6 @@
-// What every workflow is given: how to reach instances, where to report, and the signals that stop it.
-import type { InstanceTarget } from '../manifest/index.js';
+// What every workflow is given: where to report, the signals that stop it, and its limits. Instances are
+// reached through the instance port (instance.ts), whose ConnectInstance openDeployment is given.
 import type { EventSink } from './events.js';
-import type { RemoteShell } from '../ssh/index.js';
-
-/** Opens a connection to one instance; the composition root decides how (ssh2, credentials, timeouts). */
-export type ConnectInstance = (target: InstanceTarget, signal: AbortSignal) => Promise<RemoteShell>;
 
 export interface RunContext {
   events: EventSink;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScriptError, TopologyMismatchError, VerificationError } from '../errors.js';
+import { runLocalCommand } from '../instance/local-command.js';
 import type { RunEvent } from './events.js';
 import type { RunContext } from './context.js';
 import { drill, type DrillOptions } from './drill.js';
@@ -18,7 +19,7 @@ function context(events: RunEvent[]): RunContext {
 }
 
 const deployment = {
-  instances: [{ target: { name: 'db/0' }, shell: {}, jobs: [] }],
+  instances: [{ target: { name: 'db/0' }, handle: {}, jobs: [] }],
   jobs: [],
   close() {},
 } as unknown as OpenDeployment;
@@ -28,6 +29,7 @@ function options(overrides: Partial<DrillOptions>): DrillOptions {
     deploymentName: 'films',
     artifactDir: '/backups/films_20260101T000000Z',
     verifyCommand: 'true',
+    runLocally: runLocalCommand,
     restore: async (): Promise<RunOutcome> => ({ failures: [], exitCode: 0 }),
     ...overrides,
   };

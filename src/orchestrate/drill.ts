@@ -6,7 +6,7 @@ import { PreconditionError, TopologyMismatchError, VerificationError, type BbrEr
 import type { RunContext } from './context.js';
 import type { OpenDeployment } from './open-deployment.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
-import { runVerifyCommand, type VerifyTarget } from './verify-command.js';
+import { runVerifyCommand, type CommandRunner, type VerifyTarget } from './verify-command.js';
 
 export interface DrillOptions {
   deploymentName: string;
@@ -15,13 +15,15 @@ export interface DrillOptions {
   /** `group/index` to verify on; this machine when absent. */
   verifyOn?: string;
   verifyTimeoutMs?: number;
+  /** Runs the verification on this machine (without `verifyOn`); the caller decides how. */
+  runLocally: CommandRunner;
   /** The restore workflow, bound to the same context and deployment. */
   restore: () => Promise<RunOutcome>;
 }
 
 export async function drill(ctx: RunContext, deployment: OpenDeployment, options: DrillOptions): Promise<RunOutcome> {
   const rec = new RunRecorder(ctx);
-  const target = resolveTarget(deployment, options.verifyOn);
+  const target = resolveTarget(deployment, options);
   if (target instanceof PreconditionError) {
     rec.fail(target);
     return rec.outcome();
@@ -53,10 +55,10 @@ export async function drill(ctx: RunContext, deployment: OpenDeployment, options
   return rec.outcome();
 }
 
-function resolveTarget(deployment: OpenDeployment, verifyOn: string | undefined): VerifyTarget | PreconditionError {
-  if (verifyOn === undefined) return { kind: 'local' };
+function resolveTarget(deployment: OpenDeployment, { verifyOn, runLocally }: DrillOptions): VerifyTarget | PreconditionError {
+  if (verifyOn === undefined) return { where: 'this machine', run: runLocally };
   const instance = deployment.instances.find((i) => i.target.name === verifyOn);
-  if (instance) return { kind: 'instance', shell: instance.shell };
+  if (instance) return { where: instance.handle.name, run: (command, options) => instance.handle.runCommand(command, options) };
   const names = deployment.instances.map((i) => i.target.name).sort();
   return new PreconditionError(`--verify-on ${verifyOn}: the deployment has no instance ${verifyOn}`, {
     hint: `name one of its instances as GROUP/INDEX: ${names.join(', ')}`,

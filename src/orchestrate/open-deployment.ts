@@ -1,15 +1,15 @@
 // Connects to every instance (one connection each, reused for the whole run), finds each job's scripts and
 // reads its metadata. Every instance is tried, so one report names every unreachable or broken instance.
 import { BBR_COMPATIBLE_VERSION, metadataEnv } from '../contract/bbr-version.js';
-import { discoverInstance, type DiscoveredJob } from '../contract/discover-scripts.js';
 import { parseJobMetadata, type JobMetadata } from '../contract/metadata.js';
-import { outputHeldOpenWarning, runScript, type ScriptOutput } from '../contract/run-script.js';
+import { CAPTURE_LIMIT_TEXT } from '../contract/run-script.js';
 import type { ScriptName } from '../contract/paths.js';
 import { BbrError, MetadataError } from '../errors.js';
 import type { InstanceTarget } from '../manifest/index.js';
-import { CAPTURE_LIMIT_TEXT, type RemoteShell } from '../ssh/index.js';
-import type { ConnectInstance, RunContext } from './context.js';
+import type { RunContext } from './context.js';
+import type { ConnectInstance, Instance, InstanceDiscovery, ScriptOutcome } from './instance.js';
 import { runAll } from './run-waves.js';
+import { runJobScript } from './script-runner.js';
 
 export interface DeployedJob {
   name: string;
@@ -27,12 +27,13 @@ export interface DeployedJob {
    * the instance BOSH makes bootstrap unless instances were deleted or moved between AZs.
    */
   bootstrap: boolean;
-  shell: RemoteShell;
+  /** The instance the job runs on (the instance port). */
+  handle: Instance;
 }
 
 export interface DeployedInstance {
   target: InstanceTarget;
-  shell: RemoteShell;
+  handle: Instance;
   jobs: DeployedJob[];
   /** Jobs with bbr scripts whose metadata prints `skip_bbr_scripts: true` (not in `jobs`). */
   disabledJobs: string[];
@@ -64,14 +65,14 @@ export async function openDeployment(
   ctx.events({ type: 'phase-started', phase: 'connect', jobs: undefined });
   const openInstance = async (target: InstanceTarget): Promise<void> => {
     const started = Date.now();
-    const shell = await options.connect(target, ctx.signal);
+    const handle = await options.connect(target, ctx.signal);
     ctx.events({ type: 'instance-connected', instance: target.name, address: `${target.host}:${target.port}`, durationMs: Date.now() - started });
-    const instance: DeployedInstance = { target, shell, jobs: [], disabledJobs: [], artifactRootExists: false };
+    const instance: DeployedInstance = { target, handle, jobs: [], disabledJobs: [], artifactRootExists: false };
     instances.push(instance);
     const discoveredAt = Date.now();
-    const found = await discoverInstance(shell, ctx.signal);
+    const found = await handle.discover(ctx.signal);
     instance.artifactRootExists = found.artifactRootExists;
-    const deployed = await deployJobs(ctx, target, shell, found.jobs, options.withReleases);
+    const deployed = await deployJobs(ctx, target, handle, found.jobs, options.withReleases);
     instance.jobs = deployed.jobs;
     instance.disabledJobs = deployed.disabled;
     ctx.events({
@@ -106,7 +107,7 @@ export async function openDeployment(
   const deployment: OpenDeployment = {
     instances,
     jobs: instances.flatMap((i) => i.jobs),
-    close: () => instances.forEach((i) => i.shell.close()),
+    close: () => instances.forEach((i) => i.handle.close()),
   };
   return { deployment, failures };
 }
@@ -114,14 +115,14 @@ export async function openDeployment(
 async function deployJobs(
   ctx: RunContext,
   target: InstanceTarget,
-  shell: RemoteShell,
-  found: readonly DiscoveredJob[],
+  handle: Instance,
+  found: InstanceDiscovery['jobs'],
   withReleases: boolean,
 ): Promise<{ jobs: DeployedJob[]; disabled: string[] }> {
   const jobs: DeployedJob[] = [];
   const disabled: string[] = [];
   for (const job of found) {
-    const metadata = job.scripts.has('metadata') ? await readMetadata(ctx, shell, job.name) : parseJobMetadata('', { job: job.name, instance: shell.instance });
+    const metadata = job.scripts.has('metadata') ? await readMetadata(ctx, handle, job.name) : parseJobMetadata('', { job: job.name, instance: handle.name });
     for (const warning of metadata.warnings) ctx.events({ type: 'warning', message: warning, instance: target.name, job: job.name });
     if (metadata.skipBbrScripts) {
       disabled.push(job.name);
@@ -138,36 +139,29 @@ async function deployJobs(
       metadata,
       backupOneRestoreAll: inManifest?.backupOneRestoreAll === true,
       bootstrap: target.bootstrap ?? target.index === 0,
-      shell,
+      handle,
     });
   }
   return { jobs, disabled };
 }
 
-async function readMetadata(ctx: RunContext, shell: RemoteShell, job: string): Promise<JobMetadata> {
-  let output: ScriptOutput;
+async function readMetadata(ctx: RunContext, handle: Instance, job: string): Promise<JobMetadata> {
+  let output: ScriptOutcome;
   try {
-    output = await runScript(shell, {
-      job,
-      script: 'metadata',
-      env: metadataEnv(ctx.bbrTsVersion),
-      signal: ctx.signal,
-      timeoutMs: ctx.scriptTimeoutMs,
-    });
+    output = await runJobScript(ctx, handle, { job, script: 'metadata', env: metadataEnv(ctx.bbrTsVersion), signal: ctx.signal });
   } catch (error) {
-    throw new MetadataError(`metadata script of job '${job}' on ${shell.instance} failed: ${(error as Error).message}`, {
+    throw new MetadataError(`metadata script of job '${job}' on ${handle.name} failed: ${(error as Error).message}`, {
       cause: error,
       hint: `run it by hand on the instance to see why: sudo BBR_VERSION=${BBR_COMPATIBLE_VERSION} /var/vcap/jobs/${job}/bin/bbr/metadata`,
     });
   }
-  if (output.outputHeldOpen) ctx.events({ type: 'warning', instance: shell.instance, job, message: outputHeldOpenWarning(shell.instance, job, 'metadata') });
   // Parsing a cut text could silently drop keys (a lock order, skip_bbr_scripts) that came after the cut.
   if (output.stdoutTruncated) {
-    throw new MetadataError(`metadata script of job '${job}' on ${shell.instance} printed more than ${CAPTURE_LIMIT_TEXT}; bbr-ts reads no metadata that long`, {
+    throw new MetadataError(`metadata script of job '${job}' on ${handle.name} printed more than ${CAPTURE_LIMIT_TEXT}; bbr-ts reads no metadata that long`, {
       hint: `job metadata is a few lines of YAML: fix the metadata script (run it by hand to see its output: sudo BBR_VERSION=${BBR_COMPATIBLE_VERSION} /var/vcap/jobs/${job}/bin/bbr/metadata)`,
     });
   }
-  return parseJobMetadata(output.stdout, { job, instance: shell.instance });
+  return parseJobMetadata(output.stdout, { job, instance: handle.name });
 }
 
 export function asBbrError(error: unknown): BbrError {

@@ -2,10 +2,10 @@
 // instead of throwing for expected failures; cli/exit.ts turns the failures into text and an exit code.
 import { BbrError, CancelledError, exitCodeOf, hintOf, InternalError, remedyOf, type BbrErrorOptions } from '../errors.js';
 import type { ScriptName } from '../contract/paths.js';
-import { outputHeldOpenWarning, runScript } from '../contract/run-script.js';
 import type { Phase } from './events.js';
 import type { RunContext } from './context.js';
 import { asBbrError, type DeployedJob } from './open-deployment.js';
+import { runJobScript } from './script-runner.js';
 
 export type PhaseErrorClass = new (message: string, options?: BbrErrorOptions) => BbrError;
 
@@ -80,15 +80,7 @@ export class RunRecorder {
     const started = Date.now();
     this.ctx.events({ type: 'script-started', instance: job.instance, job: job.name, script, ...(options.wave === undefined ? {} : { wave: options.wave }) });
     try {
-      const output = await runScript(job.shell, {
-        job: job.name,
-        script,
-        env: options.env,
-        signal: options.signal,
-        timeoutMs: this.ctx.scriptTimeoutMs,
-        createDirectory: options.createDirectory,
-      });
-      if (output.outputHeldOpen) this.ctx.events({ type: 'warning', instance: job.instance, job: job.name, message: outputHeldOpenWarning(job.shell.instance, job.name, script) });
+      await runJobScript(this.ctx, job.handle, { job: job.name, script, env: options.env, signal: options.signal, createDirectory: options.createDirectory });
       this.ctx.events({ type: 'script-finished', instance: job.instance, job: job.name, script, durationMs: Date.now() - started });
     } catch (error) {
       this.ctx.events({

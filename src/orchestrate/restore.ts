@@ -2,16 +2,15 @@
 // restorable check, upload with checksums, pre-restore-lock, restore, post-restore-unlock (always, once a lock
 // was attempted), and removal of the remote artifact directories.
 import type { BackupMetadata } from '../artifact/metadata-file.js';
-import { uploadArtifact } from '../artifact/upload.js';
 import { RestoreError, type BbrError, type Remedy } from '../errors.js';
-import type { RemoteShell } from '../ssh/index.js';
 import type { StoredBackup } from './artifact-store.js';
 import type { RunContext } from './context.js';
+import type { Instance } from './instance.js';
 import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
 import { tryPlanScripts, type ScriptPlan } from './plan.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
-import { cleanUpTouchedInstances, findLeftoverArtifactDirs } from './remote-artifacts.js';
+import { cleanUpInstances, findLeftoverArtifactDirs } from './remote-artifacts.js';
 import { matchBackupToDeployment, type RestoreSource, type SkippedArtifact } from './restore-topology.js';
 import { runAll } from './run-waves.js';
 import { reportTransfer } from './transfer-events.js';
@@ -63,7 +62,7 @@ export async function restore(ctx: RunContext, deployment: OpenDeployment, optio
 
   // An instance counts as touched before its directory is created, so a failed upload is cleaned up too
   // (BBR leaves that case to restore-cleanup).
-  const touched = new Set<RemoteShell>();
+  const touched = new Set<Instance>();
   const uploaded = await uploadArtifacts(ctx, rec, checked.sources, options, touched);
 
   if (uploaded && !ctx.signal.aborted) {
@@ -82,7 +81,7 @@ export async function restore(ctx: RunContext, deployment: OpenDeployment, optio
   }
   if (ctx.signal.aborted) rec.noteCancelled();
 
-  await cleanUpTouchedInstances(ctx, rec, touched, REMEDY);
+  await cleanUpInstances(ctx, rec, [...touched], { remedy: REMEDY });
   return rec.outcome();
 }
 
@@ -91,7 +90,7 @@ async function uploadArtifacts(
   rec: RunRecorder,
   sources: readonly RestoreSource<DeployedJob>[],
   options: RestoreOptions,
-  touched: Set<RemoteShell>,
+  touched: Set<Instance>,
 ): Promise<boolean> {
   return rec.phase('upload', sources.length, async () => {
     const outcomes = await runAll(
@@ -100,10 +99,10 @@ async function uploadArtifacts(
         const stored = options.backup;
         // The tar's size gives the live view an ETA for the upload.
         const transfer = reportTransfer(ctx, 'upload', job, artifact.file, await stored.size(artifact.file));
-        touched.add(job.shell);
-        const result = await uploadArtifact(job.shell, {
+        touched.add(job.handle);
+        const result = await job.handle.upload({
           job: job.name,
-          localFile: stored.describe(artifact.file),
+          source: stored.describe(artifact.file),
           open: () => stored.open(artifact.file, ctx.signal),
           // Object storage was checked for metadata, listing and sizes only: prove the bytes on their way.
           checkInTransit: !stored.cheapToRead,

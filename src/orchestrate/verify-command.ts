@@ -1,10 +1,15 @@
-// Runs a drill's verification command (`--verify CMD`) through `sh -c`, either here (execa) or on an
-// instance as root over its existing SSH connection, and times it.
-import { execa } from 'execa';
-import { asRootShell } from '../contract/as-root.js';
-import { lastLines, type RemoteShell } from '../ssh/index.js';
+// Runs a drill's verification command (`--verify CMD`) through a command runner (an instance's, or the one
+// its caller gives for this machine) and times it.
+import type { CommandOutcome } from './instance.js';
 
-export type VerifyTarget = { kind: 'local' } | { kind: 'instance'; shell: RemoteShell };
+/** Runs a command through `sh -c` somewhere; `instance.runCommand` is one, the CLI hands the drill a local one. */
+export type CommandRunner = (command: string, options: { signal: AbortSignal; timeoutMs?: number }) => Promise<CommandOutcome>;
+
+/** Where the verification runs: the runner, and its name for messages (`this machine` or `group/index`). */
+export interface VerifyTarget {
+  where: string;
+  run: CommandRunner;
+}
 
 export interface VerifyResult {
   passed: boolean;
@@ -16,42 +21,19 @@ export interface VerifyResult {
   where: string;
 }
 
-const OUTPUT_LINES = 20;
-
 export async function runVerifyCommand(
   command: string,
   target: VerifyTarget,
   options: { signal: AbortSignal; timeoutMs?: number },
 ): Promise<VerifyResult> {
   const started = Date.now();
-  if (target.kind === 'local') {
-    const result = await execa('sh', ['-c', command], {
-      all: true,
-      reject: false,
-      stdin: 'ignore',
-      cancelSignal: options.signal,
-      timeout: options.timeoutMs,
-      forceKillAfterDelay: 2000,
-    });
-    const exitCode = result.exitCode ?? null;
-    return {
-      passed: exitCode === 0 && !result.timedOut,
-      exitCode,
-      timedOut: result.timedOut,
-      durationMs: Date.now() - started,
-      outputTail: lastLines(result.all ?? result.originalMessage ?? '', OUTPUT_LINES),
-      where: 'this machine',
-    };
-  }
-  const { shell } = target;
-  const result = await shell.exec(asRootShell(shell, command), { signal: options.signal, timeoutMs: options.timeoutMs ?? null });
-  const output = [result.stdout, result.stderrTail].filter((text) => text.trim() !== '').join('\n');
+  const result = await target.run(command, options);
   return {
     passed: result.exitCode === 0 && !result.timedOut && !result.cancelled,
     exitCode: result.exitCode,
     timedOut: result.timedOut,
     durationMs: Date.now() - started,
-    outputTail: lastLines(output, OUTPUT_LINES),
-    where: shell.instance,
+    outputTail: result.outputTail,
+    where: target.where,
   };
 }

@@ -75,6 +75,21 @@ describe('architecture', () => {
     expect(offenders.map((f) => f.rel)).toEqual([]);
   });
 
+  it('orchestrate/ reaches instances and files only through its ports: no ssh/, node:fs or execa', () => {
+    const offenders = files
+      .filter((f) => f.rel.startsWith('orchestrate/'))
+      .flatMap((f) => f.imports.filter((s) => s.includes('/ssh/') || s === 'node:fs' || s === 'node:fs/promises' || s === 'execa').map((s) => `${f.rel} imports ${s}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it('only instance/ and cli/ wire ssh/ to the instance port (its SSH implementation, and the composition)', () => {
+    const both = files
+      .filter((f) => f.imports.some((s) => s.includes('/ssh/')) && f.imports.some((s) => s.endsWith('/orchestrate/instance.js')))
+      .map((f) => f.rel);
+    expect(both).toContain('instance/ssh-instance.ts');
+    expect(both.filter((f) => !f.startsWith('instance/') && !f.startsWith('cli/'))).toEqual([]);
+  });
+
   it('only main.ts touches process signals or the exit code', () => {
     const offenders = sourceFiles(SRC)
       .filter((file) => !file.endsWith('main.ts'))
