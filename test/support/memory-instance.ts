@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { finished } from 'node:stream/promises';
 import type { ScriptName } from '../../src/contract/paths.js';
 import { REMOTE_ARTIFACT_ROOT } from '../../src/contract/paths.js';
-import { BbrError, CancelledError, ChecksumMismatchError, ConnectionError, DrainError, ScriptError } from '../../src/errors.js';
+import { CancelledError, ChecksumMismatchError, ConnectionError, DrainError, RemoteCommandError, ScriptError } from '../../src/errors.js';
 import type { InstanceTarget } from '../../src/manifest/index.js';
 import type {
   CommandOutcome,
@@ -75,7 +75,8 @@ export interface FaultMatch {
  * if its signal is aborted by now, or completes normally (a call running under another signal finishes).
  */
 export interface FaultAction {
-  abort?: AbortController;
+  /** One controller, or several aborted in order (a first Ctrl-C and the operator insisting at once). */
+  abort?: AbortController | readonly AbortController[];
   hang?: boolean;
   fail?: string;
 }
@@ -303,7 +304,8 @@ export class MemoryFleet {
         if (failed === 'cancelled') throw cancelled(call, `removing ${remoteDir ?? REMOTE_ARTIFACT_ROOT} on ${remote.name}`);
         if (failed !== undefined) {
           call.outcome = 'failed';
-          throw new BbrError(`rm -rf ${remoteDir ?? REMOTE_ARTIFACT_ROOT} failed on ${remote.name}: ${failed}`);
+          // The reason alone, as the SSH instance gives it: the caller says what it was removing.
+          throw new RemoteCommandError(`rm: cannot remove '${remoteDir ?? REMOTE_ARTIFACT_ROOT}': ${failed}`);
         }
         if (remoteDir === undefined) {
           remote.dirs.clear();
@@ -366,7 +368,7 @@ export class MemoryFleet {
    */
   private async applyFault(call: RecordedCall, signal: AbortSignal): Promise<string | undefined> {
     const fault = this.faults.find(({ at }) => matches(at, call));
-    if (fault?.action.abort) fault.action.abort.abort();
+    for (const controller of [fault?.action.abort ?? []].flat()) controller.abort();
     if (fault?.action.hang && !signal.aborted) {
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     }
