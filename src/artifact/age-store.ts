@@ -4,13 +4,14 @@
 // SHA-256. `metadata` stays plain BBR metadata with the SHA-256 of the plaintext tar entries, so a decrypted copy
 // (`artifact export`) restores in BBR. `decryptingBackup` gives restore, drill and verify the plain tars back.
 import { createHash } from 'node:crypto';
-import { PassThrough, Readable, Transform, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArtifactError } from '../errors.js';
 import type { ArtifactStore, NewBackup, StoredBackup } from '../orchestrate/artifact-store.js';
 import { layerOverStore } from './store-layer.js';
 import { writableThrough } from './writable-through.js';
 import { createAgeDecryptStream, createAgeEncryptStream } from './age/format.js';
+import type { SealedSummary } from './age/payload-sealer.js';
 import { formatRecipient, type AgeIdentity, type AgeRecipient } from './age/keys.js';
 
 export const ENCRYPTION_FILE = 'encryption.json';
@@ -32,18 +33,11 @@ function encryptingBackup(inner: NewBackup, recipients: readonly AgeRecipient[])
   const record: EncryptionRecord = { format: 'age-encryption.org/v1', recipients: recipients.map(formatRecipient), files: {} };
   const createEncrypted = (file: string, onWriteError?: (error: unknown) => void): Writable => {
     const sink = inner.createArtifact(file + AGE_SUFFIX, onWriteError);
-    const encrypt = createAgeEncryptStream(recipients);
-    const hash = createHash('sha256');
-    let ciphertextBytes = 0;
-    const count = new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        hash.update(chunk);
-        ciphertextBytes += chunk.length;
-        cb(null, chunk);
-      },
-    });
-    return writableThrough(encrypt, [count, sink], (plaintextBytes) => {
-      record.files[file] = { plaintextBytes, ciphertextBytes, ciphertextSha256: hash.digest('hex') };
+    // The ciphertext's size and SHA-256 come from the sealing itself (on the worker thread, in the same pass).
+    let sealed: SealedSummary | undefined;
+    const encrypt = createAgeEncryptStream(recipients, { onSealed: (summary) => (sealed = summary) });
+    return writableThrough(encrypt, [sink], (plaintextBytes) => {
+      record.files[file] = { plaintextBytes, ciphertextBytes: sealed!.bytes, ciphertextSha256: sealed!.sha256 };
     });
   };
   return {

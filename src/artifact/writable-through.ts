@@ -11,10 +11,8 @@ export function writableThrough(
 ): Writable {
   const sink = rest[rest.length - 1]!;
   const done = pipeline([head, ...rest]);
-  // The workflow learns of a failure through final() or destroy(); this only keeps it from being unhandled.
-  done.catch(() => undefined);
   let plainBytes = 0;
-  return new Writable({
+  const out = new Writable({
     highWaterMark: 1024 * 1024,
     write(chunk: Buffer, _encoding, callback) {
       plainBytes += chunk.length;
@@ -34,4 +32,8 @@ export function writableThrough(
       callback(error);
     },
   });
+  // A failure mid-stream (the sink's write, the encryptor's worker) fails this Writable at once: a write waiting
+  // for 'drain' from a destroyed head would otherwise wait forever.
+  done.catch((error: Error) => out.destroy(error));
+  return out;
 }

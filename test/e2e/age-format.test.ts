@@ -14,7 +14,9 @@ import { useScratchDir } from '../support/scratch-dir.js';
 
 const scratch = useScratchDir('bbr-ts-age-');
 const CHUNK = 64 * 1024;
-const SIZES = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 200_001];
+// Past one batch of 16 chunks (1 MiB) the payload is sealed on a worker thread (src/artifact/age/payload-sealer.ts).
+const BATCH = 16 * CHUNK;
+const SIZES = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 200_001, BATCH, BATCH + 1, 2 * BATCH, 3 * BATCH + CHUNK + 5];
 
 async function collect(source: Buffer | Readable, transform: NodeJS.ReadWriteStream): Promise<Buffer> {
   const out: Buffer[] = [];

@@ -3,15 +3,15 @@
 //            recipient, "--- <HMAC-SHA-256 of the header up to '---'>\n" (raw base64 throughout);
 //   payload: a 16-byte nonce, then the plaintext in 64 KiB chunks, each sealed with ChaCha20-Poly1305 under
 //            HKDF(file key, nonce, "payload"), nonce = 11-byte big-endian counter || last-chunk flag.
-// Streams in both directions with bounded memory (one chunk held back, so the last one can be flagged).
+// Streams in both directions with bounded memory (encryption holds back one batch of chunks, decryption one
+// chunk, so the last one can be flagged).
 import { createCipheriv, createDecipheriv, createHmac, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Duplex, type TransformCallback } from 'node:stream';
 import { ArtifactError } from '../../errors.js';
+import { CHUNK, createPayloadSealer, TAG, type PayloadSealerOptions } from './payload-sealer.js';
 import { rawPublicKey, recipientFromRaw, x25519, type AgeIdentity, type AgeRecipient } from './keys.js';
 
 export const AGE_MAGIC = 'age-encryption.org/v1';
-const CHUNK = 64 * 1024;
-const TAG = 16;
 const X25519_LABEL = 'age-encryption.org/v1/X25519';
 /** Bounds for reading hostile files: a header is a few hundred bytes per recipient. */
 const MAX_HEADER_BYTES = 64 * 1024;
@@ -64,52 +64,17 @@ function stanza(fileKey: Buffer, recipient: AgeRecipient): string {
   return `-> X25519 ${b64(share)}\n${body}\n`; // 43 characters: one short line ends the body
 }
 
-/** Encrypts a byte stream to the recipients. */
-export function createAgeEncryptStream(recipients: readonly AgeRecipient[]): Transform {
+/**
+ * Encrypts a byte stream to the recipients. The payload is sealed on a worker thread for all but small inputs
+ * (payload-sealer.ts); `onSealed` learns the size and SHA-256 of the whole age file written.
+ */
+export function createAgeEncryptStream(recipients: readonly AgeRecipient[], options: Pick<PayloadSealerOptions, 'onSealed' | 'pool'> = {}): Duplex {
   if (recipients.length === 0) throw new Error('createAgeEncryptStream: no recipient');
   const fileKey = randomBytes(16);
   const upToDashes = `${AGE_MAGIC}\n${recipients.map((r) => stanza(fileKey, r)).join('')}---`;
   const nonce = randomBytes(16);
-  const key = hkdf(fileKey, nonce, 'payload');
-  let counter = 0;
-  // At most one chunk of plaintext waits here: it is sealed once more bytes show it is not the last one.
-  const carry = Buffer.allocUnsafe(CHUNK);
-  let used = 0;
-  const sealInto = (stream: Transform, plaintext: Buffer, last: boolean) => {
-    // Ciphertext and tag pushed as they come: no copy into one buffer.
-    const cipher = createCipheriv('chacha20-poly1305', key, chunkNonce(counter++, last), { authTagLength: TAG });
-    stream.push(cipher.update(plaintext));
-    cipher.final();
-    stream.push(cipher.getAuthTag());
-  };
-  return new Transform({
-    construct(callback) {
-      this.push(Buffer.from(`${upToDashes} ${b64(macOf(fileKey, upToDashes))}\n`));
-      this.push(nonce);
-      callback();
-    },
-    transform(data: Buffer, _encoding, callback: TransformCallback) {
-      let offset = 0;
-      if (used > 0 || data.length <= CHUNK) {
-        offset = data.copy(carry, used, 0, CHUNK - used);
-        used += offset;
-        if (used < CHUNK || offset === data.length) return callback();
-        sealInto(this, carry, false);
-        used = 0;
-      }
-      // Whole chunks straight from the input while more bytes follow them.
-      while (data.length - offset > CHUNK) {
-        sealInto(this, data.subarray(offset, offset + CHUNK), false);
-        offset += CHUNK;
-      }
-      used = data.copy(carry, 0, offset);
-      callback();
-    },
-    flush(callback: TransformCallback) {
-      sealInto(this, carry.subarray(0, used), true);
-      callback();
-    },
-  });
+  const header = Buffer.from(`${upToDashes} ${b64(macOf(fileKey, upToDashes))}\n`);
+  return createPayloadSealer(hkdf(fileKey, nonce, 'payload'), Buffer.concat([header, nonce]), options);
 }
 
 /** Decrypts an age stream with the first identity that opens it; refuses a changed, cut or foreign file. */

@@ -1,0 +1,30 @@
+// Sealing of age payload chunks (ChaCha20-Poly1305, 64 KiB of plaintext + 16-byte tag per chunk), written as one
+// self-contained function: it runs both on the calling thread and, from its source text, inside the sealing
+// worker (seal-pool.ts), which has no access to this module's imports. Hence the crypto module as a parameter
+// and the constants spelled out inside (seal.test.ts checks them against format.ts).
+
+export type SealCrypto = Pick<typeof import('node:crypto'), 'createCipheriv'>;
+
+/**
+ * Seals `plain` as the chunks `counter`, `counter + 1`, ... of an age payload into one new buffer (with its own
+ * ArrayBuffer, so it can be transferred); `last` flags the final chunk. Empty `plain` gives one empty chunk (the
+ * payload of an empty file).
+ */
+export function sealChunks(crypto: SealCrypto, key: Uint8Array, counter: number, plain: Uint8Array, last: boolean): Buffer {
+  const CHUNK = 65536;
+  const TAG = 16;
+  const chunks = Math.max(1, Math.ceil(plain.length / CHUNK));
+  const out = Buffer.allocUnsafeSlow(plain.length + chunks * TAG);
+  // 11-byte big-endian counter, then the last-chunk flag; 2^48 chunks of 64 KiB is far beyond any artifact.
+  const nonce = Buffer.alloc(12);
+  let at = 0;
+  for (let i = 0; i < chunks; i++) {
+    nonce.writeUIntBE(counter + i, 5, 6);
+    nonce[11] = last && i === chunks - 1 ? 1 : 0;
+    const cipher = crypto.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
+    at += cipher.update(plain.subarray(i * CHUNK, Math.min(plain.length, (i + 1) * CHUNK))).copy(out, at);
+    cipher.final();
+    at += cipher.getAuthTag().copy(out, at);
+  }
+  return out;
+}
