@@ -6,7 +6,8 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fastest, fleetFlags, GiB, runBbrTs, sshArgs as sshArgsTo, timed, withBenchFleet, writeBulkFiles } from './lib.mjs';
 
-const ADDRESS = '127.0.6.1';
+// BENCH_DRAIN_ADDRESS moves the instance (e.g. onto a subnet of one's own while another bench runs).
+const ADDRESS = process.env.BENCH_DRAIN_ADDRESS ?? '127.0.6.1';
 const FILES = 4;
 const STORE = '/var/vcap/store/bulk';
 

@@ -5,7 +5,7 @@
 //
 // Options: --large (also a 4 GiB drain), --repeats N (default 3; the link figures take at most 2, their
 // baselines are bounded by the link, not by the noise), --only LIST (comma-separated groups: drain, fanout,
-// link, many, bbr, compress, s3), --json FILE, --cpu-prof DIR (a V8 CPU profile of every bbr-ts run).
+// link, many, bbr, compress, s3, encrypt), --json FILE, --cpu-prof DIR (a V8 CPU profile of every bbr-ts run).
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,8 +16,9 @@ import { benchBbrSideBySide, benchLinkDrain, benchManyInstances } from './link.m
 import { benchCompression, COMPRESS_RATE_BITS } from './compress.mjs';
 import { linkEmulationMissing, removeStaleLinks } from './net.mjs';
 import { benchS3Drain, swiftInstalled, withS3Server } from './s3.mjs';
+import { benchEncryption } from './encrypt.mjs';
 
-const GROUPS = ['drain', 'fanout', 'link', 'many', 'bbr', 'compress', 's3'];
+const GROUPS = ['drain', 'fanout', 'link', 'many', 'bbr', 'compress', 's3', 'encrypt'];
 const args = process.argv.slice(2);
 const valueOf = (flag) => {
   const at = args.indexOf(flag);
@@ -212,6 +213,22 @@ if (only.includes('s3')) {
       ]),
     );
   }
+}
+
+if (only.includes('encrypt')) {
+  noteLoad('encrypt');
+  // 10: the same drain plain and with --encrypt-to (age), alternating on one instance.
+  const row = await withBulkFleet((ctx) => benchEncryption(ctx, 1 * GiB, repeats));
+  results.figures.encrypt = row;
+  table(
+    `10. Encryption at rest: drain of 1 GiB (4 incompressible files) with \`--encrypt-to\` (age) vs the same drain plain, alternating, best of ${repeats}; target <= 1.15x`,
+    ['artifact', 'plain drain', 'encrypted drain', 'ratio', 'median pair ratio', 'machine CPU: plain / encrypted run', 'bbr-ts process CPU: plain / encrypted', 'peak RSS: plain / encrypted', 'target'],
+    [[
+      row.label, fmtMs(row.plainDrainMs), fmtMs(row.encryptedDrainMs), ratio(row.encryptedDrainMs, row.plainDrainMs), `${row.medianPairRatio.toFixed(2)}x`,
+      `${fmtMs(row.plainRunCpuMs)} / ${fmtMs(row.encryptedRunCpuMs)}`, `${fmtMs(row.plainProcessCpuMs)} / ${fmtMs(row.encryptedProcessCpuMs)}`,
+      `${fmtMB(row.plainPeakRssBytes)} / ${fmtMB(row.encryptedPeakRssBytes)}`, verdict(row.ratio <= 1.15),
+    ]],
+  );
 }
 
 results.finishedAt = new Date().toISOString();
