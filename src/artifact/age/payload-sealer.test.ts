@@ -43,8 +43,10 @@ describe('age payload sealed on a worker thread', () => {
     pool = new SealPool(1);
     const plain = crypto.randomBytes(CHUNK + 1);
     const sealed = sealChunks(crypto, crypto.randomBytes(32), 0, plain, true);
-    expect(sealed.length).toBe(plain.length + 2 * TAG);
-    expect(sealChunks(crypto, crypto.randomBytes(32), 0, Buffer.alloc(0), true).length).toBe(TAG);
+    expect(sealed.map((b) => b.length)).toEqual([CHUNK, TAG, 1, TAG]);
+    // Every piece owns its ArrayBuffer whole: transferring it hands over exactly these bytes.
+    for (const piece of sealed) expect([piece.byteOffset, piece.buffer.byteLength]).toEqual([0, piece.length]);
+    expect(sealChunks(crypto, crypto.randomBytes(32), 0, Buffer.alloc(0), true).map((b) => b.length)).toEqual([TAG]);
   });
 
   it('writes every chunk in order with its counter, and flags only the last one, across batch boundaries', async () => {
@@ -54,7 +56,7 @@ describe('age payload sealed on a worker thread', () => {
         const data = crypto.randomBytes(size);
         const { key, sealed, summary, workersSeen } = await seal(data, pieceSize);
         // The reference: every chunk sealed here, one after the other, the last one flagged.
-        const expected = Buffer.concat([prefix, sealChunks(crypto, key, 0, data, true)]);
+        const expected = Buffer.concat([prefix, ...sealChunks(crypto, key, 0, data, true)]);
         expect(sealed.equals(expected), `${size} bytes in pieces of ${pieceSize}`).toBe(true);
         expect(summary).toEqual({ bytes: expected.length, sha256: crypto.createHash('sha256').update(expected).digest('hex') });
         expect(workersSeen, 'sealed on the worker').toBe(1);
@@ -69,7 +71,7 @@ describe('age payload sealed on a worker thread', () => {
     for (const size of [0, 1, CHUNK, BATCH]) {
       const data = crypto.randomBytes(size);
       const { key, sealed, summary, workersSeen } = await seal(data, 7919);
-      const expected = Buffer.concat([prefix, sealChunks(crypto, key, 0, data, true)]);
+      const expected = Buffer.concat([prefix, ...sealChunks(crypto, key, 0, data, true)]);
       expect(sealed.equals(expected), `${size} bytes`).toBe(true);
       expect(summary.sha256).toBe(crypto.createHash('sha256').update(expected).digest('hex'));
       expect(workersSeen).toBe(0);

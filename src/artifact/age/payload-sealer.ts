@@ -62,13 +62,15 @@ export function createPayloadSealer(key: Buffer, prefix: Buffer, options: Payloa
     next();
   };
   const handlers = {
-    onSealed(seq: number, sealed: Buffer, plain: Buffer, digest: string | undefined) {
+    onSealed(seq: number, sealed: Buffer[], plain: Buffer, digest: string | undefined) {
       if (plain.length === BATCH) spare.push(plain);
       if (seq !== received) return fail(new Error(`age encryption: batch ${seq} came back when ${received} was due`));
       received += 1;
-      bytes += sealed.length;
       wanted = false;
-      stream.push(sealed);
+      for (const piece of sealed) {
+        bytes += piece.length;
+        stream.push(piece);
+      }
       if (finishing && received === sent) {
         release();
         if (options.onSealed) {
@@ -119,9 +121,14 @@ export function createPayloadSealer(key: Buffer, prefix: Buffer, options: Payloa
       try {
         const sealed = sealChunks(crypto, key, counter, batch.subarray(0, used), true);
         if (options.onSealed) {
-          options.onSealed({ bytes: bytes + sealed.length, sha256: crypto.createHash('sha256').update(prefix).update(sealed).digest('hex') });
+          const hash = crypto.createHash('sha256').update(prefix);
+          for (const piece of sealed) {
+            hash.update(piece);
+            bytes += piece.length;
+          }
+          options.onSealed({ bytes, sha256: hash.digest('hex') });
         }
-        this.push(sealed);
+        for (const piece of sealed) this.push(piece);
         this.push(null);
         callback();
       } catch (error) {

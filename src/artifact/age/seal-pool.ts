@@ -17,7 +17,7 @@ type ToWorker =
   | { op: 'seal'; id: number; seq: number; counter: number; plain: ArrayBuffer; length: number; last: boolean }
   | { op: 'close'; id: number };
 // The plaintext's buffer comes back with its batch, for the stream to fill again (no allocation per batch).
-type FromWorker = { id: number; seq: number; sealed: ArrayBuffer; plain: ArrayBuffer; digest: string | undefined } | { id: number; seq: number; error: string };
+type FromWorker = { id: number; seq: number; sealed: ArrayBuffer[]; plain: ArrayBuffer; digest: string | undefined } | { id: number; seq: number; error: string };
 
 /**
  * The worker's program. Self-contained (it runs from its source text, see WORKER_SOURCE): only its parameter,
@@ -43,11 +43,13 @@ function workerMain(seal: typeof sealChunks): void {
       const stream = streams.get(m.id);
       if (!stream) throw new Error('the stream was closed');
       const sealed = seal(crypto, stream.key, m.counter, new Uint8Array(m.plain, 0, m.length), m.last);
-      stream.hash?.update(sealed);
+      for (const piece of sealed) stream.hash?.update(piece);
       const digest = m.last ? stream.hash?.digest('hex') : undefined;
       if (m.last) streams.delete(m.id);
-      const reply: FromWorker = { id: m.id, seq: m.seq, sealed: sealed.buffer as ArrayBuffer, plain: m.plain, digest };
-      port.postMessage(reply, [sealed.buffer as ArrayBuffer, m.plain]);
+      // Each piece is a whole ArrayBuffer of node:crypto's: handed over, not copied.
+      const buffers = sealed.map((piece) => piece.buffer as ArrayBuffer);
+      const reply: FromWorker = { id: m.id, seq: m.seq, sealed: buffers, plain: m.plain, digest };
+      port.postMessage(reply, [...buffers, m.plain]);
     } catch (error) {
       streams.delete(m.id);
       const reply: FromWorker = { id: m.id, seq: m.seq, error: error instanceof Error ? error.message : String(error) };
@@ -61,10 +63,10 @@ const WORKER_SOURCE = `'use strict';\nconst sealChunks = (${sealChunks.toString(
 
 export interface SealHandlers {
   /**
-   * A sealed batch, in order, and the buffer its plaintext was sent in; `digest` (with the last one) is the
+   * A sealed batch (ciphertexts and tags, in order), and the buffer its plaintext was sent in; `digest` (with the last one) is the
    * SHA-256 of prefix and every sealed byte.
    */
-  onSealed(seq: number, sealed: Buffer, plain: Buffer, digest: string | undefined): void;
+  onSealed(seq: number, sealed: Buffer[], plain: Buffer, digest: string | undefined): void;
   onError(error: Error): void;
 }
 
@@ -148,7 +150,7 @@ export class SealPool {
       const handlers = slot.streams.get(m.id);
       if (!handlers) return; // released meanwhile
       if ('error' in m) handlers.onError(new Error(m.error));
-      else handlers.onSealed(m.seq, Buffer.from(m.sealed), Buffer.from(m.plain), m.digest);
+      else handlers.onSealed(m.seq, m.sealed.map((b) => Buffer.from(b)), Buffer.from(m.plain), m.digest);
     });
     const fail = (error: Error) => {
       const streams = [...slot.streams.values()];
