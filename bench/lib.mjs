@@ -3,7 +3,7 @@
 import { execFile as execFileCb, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { startFleet, stopFleet } from '../fixtures/fleet/fleet.mjs';
@@ -70,6 +70,7 @@ export async function runBbrTs(args, extraEnv = {}) {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...extraEnv, NO_COLOR: '1' },
     });
+    const threads = sampleThreadCpu(child.pid);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s) => (stdout += s));
@@ -80,10 +81,11 @@ export async function runBbrTs(args, extraEnv = {}) {
     });
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     const cpuMs = machineBusyMs() - busyBefore;
+    const { mainThreadCpuMs, otherThreadsCpuMs } = threads.stop();
     // GNU time's last line: peak RSS in KiB, then the process's own user and system CPU seconds.
     const [rssKiB, user, system] = ((await readFile(timeFile, 'utf8')).trim().split('\n').pop() ?? '').split(' ').map(Number);
     const processCpuMs = (user + system) * 1000;
-    const result = { exitCode, wallMs, cpuMs, processCpuMs, peakRssBytes: rssKiB * 1024, phases: parsePhases(stdout), stdout, stderr };
+    const result = { exitCode, wallMs, cpuMs, processCpuMs, mainThreadCpuMs, otherThreadsCpuMs, peakRssBytes: rssKiB * 1024, phases: parsePhases(stdout), stdout, stderr };
     if (exitCode !== 0) {
       throw new Error(`bbr-ts ${args.join(' ')} exited ${exitCode}\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`);
     }
@@ -91,6 +93,42 @@ export async function runBbrTs(args, extraEnv = {}) {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * CPU time of the bbr-ts process's main thread and of its other threads (V8's helpers, libuv's pool, the age
+ * sealing worker), from /proc/<pid>/task/<tid>/stat every 100 ms; a thread's last sample counts once it is gone,
+ * so up to 100 ms of a thread's time can be missed. `timePid` is GNU time's pid: node is its child.
+ */
+function sampleThreadCpu(timePid) {
+  const last = new Map();
+  let nodePid;
+  const sample = () => {
+    try {
+      nodePid ??= Number(readFileSync(`/proc/${timePid}/task/${timePid}/children`, 'utf8').trim().split(' ')[0]) || undefined;
+      if (!nodePid) return;
+      for (const tid of readdirSync(`/proc/${nodePid}/task`)) {
+        // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks.
+        const fields = readFileSync(`/proc/${nodePid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+        last.set(tid, ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS);
+      }
+    } catch {
+      // The process or a thread ended between listing and reading.
+    }
+  };
+  const timer = setInterval(sample, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      let main = 0;
+      let other = 0;
+      for (const [tid, ms] of last) {
+        if (Number(tid) === nodePid) main = ms;
+        else other += ms;
+      }
+      return { mainThreadCpuMs: main, otherThreadsCpuMs: other };
+    },
+  };
 }
 
 /** `--cpu-prof DIR` of the bench: every bbr-ts run writes a V8 CPU profile there (open it in Chrome DevTools). */

@@ -222,10 +222,11 @@ if (only.includes('encrypt')) {
   results.figures.encrypt = row;
   table(
     `10. Encryption at rest: drain of 1 GiB (4 incompressible files) with \`--encrypt-to\` (age) vs the same drain plain, alternating, best of ${repeats}; target <= 1.15x`,
-    ['artifact', 'plain drain', 'encrypted drain', 'ratio', 'median pair ratio', 'machine CPU: plain / encrypted run', 'bbr-ts process CPU: plain / encrypted', 'peak RSS: plain / encrypted', 'target'],
+    ['artifact', 'plain drain', 'encrypted drain', 'ratio', 'median pair ratio', 'machine CPU: plain / encrypted run', 'bbr-ts process CPU: plain / encrypted', 'main thread / other threads: plain', 'main thread / other threads: encrypted', 'peak RSS: plain / encrypted', 'target'],
     [[
       row.label, fmtMs(row.plainDrainMs), fmtMs(row.encryptedDrainMs), ratio(row.encryptedDrainMs, row.plainDrainMs), `${row.medianPairRatio.toFixed(2)}x`,
       `${fmtMs(row.plainRunCpuMs)} / ${fmtMs(row.encryptedRunCpuMs)}`, `${fmtMs(row.plainProcessCpuMs)} / ${fmtMs(row.encryptedProcessCpuMs)}`,
+      `${fmtMs(row.plainMainThreadCpuMs)} / ${fmtMs(row.plainOtherThreadsCpuMs)}`, `${fmtMs(row.encryptedMainThreadCpuMs)} / ${fmtMs(row.encryptedOtherThreadsCpuMs)}`,
       `${fmtMB(row.plainPeakRssBytes)} / ${fmtMB(row.encryptedPeakRssBytes)}`, verdict(row.ratio <= 1.15),
     ]],
   );
