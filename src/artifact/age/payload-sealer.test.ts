@@ -153,7 +153,8 @@ describe('age payload sealed on a worker thread', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(accepted).toBeGreaterThan(BATCH);
-    expect(accepted).toBeLessThanOrEqual(6 * BATCH);
+    // 4 batches with the worker, one filling, one unread, and what the source and pipe buffer (1 MiB each).
+    expect(accepted).toBeLessThanOrEqual(9 * BATCH);
     stream.destroy();
     source.destroy();
   });
