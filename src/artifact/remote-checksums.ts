@@ -7,7 +7,7 @@
 // an artifact may hold any number of files, and a hostile instance may print without end.
 import { Writable } from 'node:stream';
 import { asRootShell } from '../contract/as-root.js';
-import { ConnectionError } from '../errors.js';
+import { RemoteCommandError } from '../errors.js';
 import { lastLines, type RemoteShell } from '../ssh/index.js';
 import { decodeUtf8, quoteBytes, quoteName } from './entry-name.js';
 import type { ArtifactChecksums } from './metadata-file.js';
@@ -118,7 +118,7 @@ export async function remoteChecksums(
   signal?: AbortSignal,
 ): Promise<void> {
   const failed = (why: string, cause?: unknown) =>
-    new ConnectionError(`computing checksums of ${dir} on ${shell.instance} failed: ${why}`, {
+    new RemoteCommandError(`computing checksums of ${dir} on ${shell.instance} failed: ${why}`, {
       cause,
       hint: 'the instance needs GNU coreutils (sha256sum), findutils and xargs; names must be UTF-8 and at most 4096 bytes long',
     });
@@ -131,7 +131,7 @@ export async function remoteChecksums(
     throw error;
   }
   if (result.stalled) {
-    throw new ConnectionError(`computing checksums of ${dir} on ${shell.instance} failed: stalled: no data moved for longer than --transfer-stall-timeout`, {
+    throw new RemoteCommandError(`computing checksums of ${dir} on ${shell.instance} failed: stalled: no data moved for longer than --transfer-stall-timeout`, {
       hint: `check ${shell.instance} (a hung disk or hashing program?); raise --transfer-stall-timeout when one file takes longer than that to hash`,
     });
   }

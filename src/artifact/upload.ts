@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { asRoot } from '../contract/as-root.js';
 import { groupCommand } from '../contract/process-group.js';
-import { ArtifactError, ChecksumMismatchError, ConnectionError } from '../errors.js';
+import { ArtifactError, ChecksumMismatchError, RemoteCommandError } from '../errors.js';
 import { lastLines, succeeded, whyFailed, type RemoteShell } from '../ssh/index.js';
 import { ChecksumComparison, describeDifferences } from './checksum-compare.js';
 import type { ArtifactChecksums } from './metadata-file.js';
@@ -42,7 +42,7 @@ export async function uploadArtifact(shell: RemoteShell, options: UploadOptions)
   const where = `job '${options.job}' on ${shell.instance}`;
   const made = await shell.exec(asRoot(shell, ['mkdir', '-p', options.remoteDir]), { signal: options.signal });
   if (!succeeded(made)) {
-    throw new ConnectionError(`cannot create ${options.remoteDir} on ${shell.instance}: ${whyFailed(made)}`, {
+    throw new RemoteCommandError(`cannot create ${options.remoteDir} on ${shell.instance}: ${whyFailed(made)}`, {
       hint: 'check free space and permissions under /var/vcap/store on the instance',
     });
   }
@@ -86,12 +86,12 @@ export async function uploadArtifact(shell: RemoteShell, options: UploadOptions)
   const refused = inTransit?.refusal();
   if (refused) throw refused;
   if (extracted.stalled) {
-    throw new ConnectionError(`uploading the artifact of ${where} stalled: tar took no data for longer than --transfer-stall-timeout, so it was stopped`, {
+    throw new RemoteCommandError(`uploading the artifact of ${where} stalled: tar took no data for longer than --transfer-stall-timeout, so it was stopped`, {
       hint: `check ${shell.instance} (a hung disk or tar?), then run restore-cleanup and restore again; raise --transfer-stall-timeout if the instance is only slow`,
     });
   }
   if (extracted.exitCode !== 0) {
-    throw new ConnectionError(
+    throw new RemoteCommandError(
       `extracting the artifact of ${where} failed (exit ${extracted.exitCode ?? extracted.signal}): ${lastLines(extracted.stderrTail, 5)}`,
       { hint: 'check free space under /var/vcap/store on the instance, then run restore-cleanup and restore again' },
     );

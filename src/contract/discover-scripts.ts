@@ -1,6 +1,6 @@
 // Finds each job's BBR scripts on an instance (bbr-contract.md §2.1): one remote `find`, classified locally,
 // which also reports a leftover artifact root (§2.5) so no extra SSH command is needed for that check.
-import { ConnectionError, PreconditionError } from '../errors.js';
+import { PreconditionError, RemoteCommandError } from '../errors.js';
 import { NAME_HINT, nameProblem, quoteName } from '../names.js';
 import { CAPTURE_LIMIT_TEXT, succeeded, whyFailed, type RemoteShell } from '../ssh/index.js';
 import { asRootShell } from './as-root.js';
@@ -27,7 +27,7 @@ const DISCOVER = `{ find ${JOBS_ROOT}/*/bin/bbr/* -type f 2>&1 || true; }; if [ 
 export async function discoverInstance(shell: RemoteShell, signal?: AbortSignal): Promise<DiscoveredInstance> {
   const result = await shell.exec(asRootShell(shell, DISCOVER), { signal });
   if (!succeeded(result)) {
-    throw new ConnectionError(`finding scripts failed on ${shell.instance}: ${whyFailed(result)}`, {
+    throw new RemoteCommandError(`finding scripts failed on ${shell.instance}: ${whyFailed(result)}`, {
       hint: result.timedOut
         ? `check ${shell.instance} (a hung disk or \`find\`?); raise --command-timeout if it is only slow`
         : 'check that the SSH user can run commands as root (passwordless sudo) on the instance',
@@ -35,7 +35,7 @@ export async function discoverInstance(shell: RemoteShell, signal?: AbortSignal)
   }
   // A cut listing would silently leave out the jobs after the cut.
   if (result.stdoutTruncated) {
-    throw new ConnectionError(`finding scripts on ${shell.instance} printed more than ${CAPTURE_LIMIT_TEXT}; bbr-ts will not guess which jobs it has`, {
+    throw new RemoteCommandError(`finding scripts on ${shell.instance} printed more than ${CAPTURE_LIMIT_TEXT}; bbr-ts will not guess which jobs it has`, {
       hint: `look at what \`find ${JOBS_ROOT}/*/bin/bbr/* -type f\` prints on ${shell.instance}: a job should ship a few scripts`,
     });
   }

@@ -1,33 +1,16 @@
 // The wrapper and the stop program are shell text; run them through a real local sh and setsid (no SSH), so
 // quoting, the exported environment, the process group and stopping it are proven rather than assumed.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { localShell } from '../../test/support/local-shell.js';
 import { useScratchDir } from '../../test/support/scratch-dir.js';
-import type { ExecResult, RemoteShell } from '../ssh/index.js';
 import { COMMAND_ID_VARIABLE, groupCommand } from './process-group.js';
 
-/** A RemoteShell whose "instance" is this machine: each command line goes to /bin/sh -c. */
-const localShell: RemoteShell = {
-  instance: 'local/0',
-  needsSudo: false,
-  exec: (command) =>
-    new Promise<ExecResult>((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-      child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-      child.on('error', reject);
-      child.on('close', (code, signal) =>
-        resolve({ exitCode: code, signal, stdout, stdoutTruncated: false, stderrTail: stderr, stdoutTail: stdout, timedOut: false, stalled: false, cancelled: false, outputHeldOpen: false }),
-      );
-    }),
-  close: () => undefined,
-};
+const shell = localShell();
 
 const scratch = useScratchDir('bbr-ts-group-');
 
@@ -35,19 +18,19 @@ const scratch = useScratchDir('bbr-ts-group-');
 describe('groupCommand', { timeout: 60_000 }, () => {
   it('exports the environment intact, creates the directory, and passes the exit status through', async () => {
     const target = path.join(scratch(), "a b'c", 'artifact');
-    const group = groupCommand(localShell, ['sh', '-c', 'printf "%s|%s" "$BBR_ARTIFACT_DIRECTORY" "$ODD"; test -d "$BBR_ARTIFACT_DIRECTORY"; exit 7'], {
+    const group = groupCommand(shell, ['sh', '-c', 'printf "%s|%s" "$BBR_ARTIFACT_DIRECTORY" "$ODD"; test -d "$BBR_ARTIFACT_DIRECTORY"; exit 7'], {
       env: { BBR_ARTIFACT_DIRECTORY: target, ODD: "$(id) `x` 'q' \"d\" \\ ;" },
       createDirectory: target,
     });
-    const result = await localShell.exec(group.command);
+    const result = await shell.exec(group.command);
     expect(result.stdout).toBe(`${target}|$(id) \`x\` 'q' "d" \\ ;`);
     expect(result.exitCode).toBe(7);
     expect((await stat(target)).isDirectory()).toBe(true);
   });
 
   it('runs the command as the leader of its own process group, marked with its id', async () => {
-    const group = groupCommand(localShell, ['sh', '-c', `s=$(cat /proc/$$/stat); s=\${s##*) }; set -- $s; echo "$$ $3 $${COMMAND_ID_VARIABLE}"`]);
-    const [pid, pgrp, id] = (await localShell.exec(group.command)).stdout.trim().split(' ');
+    const group = groupCommand(shell, ['sh', '-c', `s=$(cat /proc/$$/stat); s=\${s##*) }; set -- $s; echo "$$ $3 $${COMMAND_ID_VARIABLE}"`]);
+    const [pid, pgrp, id] = (await shell.exec(group.command)).stdout.trim().split(' ');
     expect(pgrp).toBe(pid);
     expect(id).toMatch(new RegExp(`^[0-9a-f-]{36}:${pid}$`));
   });
@@ -55,8 +38,8 @@ describe('groupCommand', { timeout: 60_000 }, () => {
   it('fails before the command when the directory cannot be created', async () => {
     const blocker = path.join(scratch(), 'file');
     await promisify(execFile)('touch', [blocker]);
-    const group = groupCommand(localShell, ['sh', '-c', 'echo ran'], { createDirectory: path.join(blocker, 'sub') });
-    const result = await localShell.exec(group.command);
+    const group = groupCommand(shell, ['sh', '-c', 'echo ran'], { createDirectory: path.join(blocker, 'sub') });
+    const result = await shell.exec(group.command);
     expect(result.exitCode).not.toBe(0);
     expect(result.stdout).toBe('');
   });
@@ -64,8 +47,8 @@ describe('groupCommand', { timeout: 60_000 }, () => {
   it('stop kills the whole group, grandchildren included, and is a no-op once it has ended', async () => {
     const pidFile = path.join(scratch(), 'grandchild.pid');
     // The grandchild ignores nothing but would outlive a plain kill of the script.
-    const group = groupCommand(localShell, ['sh', '-c', `sleep 600 & echo $! > '${pidFile}'; wait`]);
-    const running = localShell.exec(group.command);
+    const group = groupCommand(shell, ['sh', '-c', `sleep 600 & echo $! > '${pidFile}'; wait`]);
+    const running = shell.exec(group.command);
     const grandchild = await waitForPid(pidFile);
     await group.stop('TERM');
     const result = await running;
@@ -78,8 +61,8 @@ describe('groupCommand', { timeout: 60_000 }, () => {
   it('stop spares a daemon the command started in a session of its own, as it left the group on purpose', async () => {
     const daemonFile = path.join(scratch(), 'daemon.pid');
     const childFile = path.join(scratch(), 'child.pid');
-    const group = groupCommand(localShell, ['sh', '-c', `setsid sh -c 'echo $$ > "$1"; exec sleep 600' sh '${daemonFile}' </dev/null >/dev/null 2>&1 & sleep 600 & echo $! > '${childFile}'; wait`]);
-    const running = localShell.exec(group.command);
+    const group = groupCommand(shell, ['sh', '-c', `setsid sh -c 'echo $$ > "$1"; exec sleep 600' sh '${daemonFile}' </dev/null >/dev/null 2>&1 & sleep 600 & echo $! > '${childFile}'; wait`]);
+    const running = shell.exec(group.command);
     const [daemon, child] = [await waitForPid(daemonFile), await waitForPid(childFile)];
     try {
       await group.stop('KILL');
@@ -93,9 +76,9 @@ describe('groupCommand', { timeout: 60_000 }, () => {
 
   it('stop leaves other groups alone', async () => {
     const pidFile = path.join(scratch(), 'other.pid');
-    const other = groupCommand(localShell, ['sh', '-c', `echo $$ > '${pidFile}'; sleep 600`]);
-    const target = groupCommand(localShell, ['true']);
-    const running = localShell.exec(other.command);
+    const other = groupCommand(shell, ['sh', '-c', `echo $$ > '${pidFile}'; sleep 600`]);
+    const target = groupCommand(shell, ['true']);
+    const running = shell.exec(other.command);
     const otherPid = await waitForPid(pidFile);
     await target.stop('KILL');
     expect(isAlive(otherPid)).toBe(true);
