@@ -1,6 +1,7 @@
 // One authenticated ssh2 connection per instance, many channels on it. Host keys are checked against
 // known_hosts (host-key-check.ts), dead peers are found by keepalives, connecting is retried with backoff,
 // and each command runs on its own channel (run-channel.ts).
+import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import ssh2 from 'ssh2';
 import type { ConnectConfig } from 'ssh2';
@@ -71,7 +72,7 @@ export async function connect(options: ConnectOptions): Promise<RemoteShell> {
       lastError = error;
       // A wrong host key or a refused key will not get better by trying again.
       if (error instanceof HostKeyError || isAuthFailure(error)) break;
-      if (attempt < attempts) await sleep(250 * 2 ** (attempt - 1), options.signal);
+      if (attempt < attempts) await backOff(250 * 2 ** (attempt - 1), options.signal);
     }
   }
   if (lastError instanceof HostKeyError) throw lastError;
@@ -141,7 +142,14 @@ function connectOver(options: ConnectOptions, sock: NodeJS.ReadWriteStream | und
       client.destroy();
       reject(hostKeyProblem ?? error);
     });
-    client.connect(config);
+    try {
+      client.connect(config);
+    } catch (error) {
+      // ssh2 refuses some configurations at once (a key it cannot parse), without an 'error' event.
+      options.signal?.removeEventListener('abort', onAbort);
+      client.destroy();
+      reject(error);
+    }
   });
 }
 
@@ -212,16 +220,12 @@ class SshConnection implements RemoteShell {
 }
 
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
+/** Waits between attempts; an abort ends the wait with the signal's own reason. Its listener goes when it ends. */
+async function backOff(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw error;
+  }
 }
