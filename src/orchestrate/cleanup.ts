@@ -40,6 +40,10 @@ async function cleanUp(ctx: RunContext, deployment: OpenDeployment, options: Cle
   }
   await cleanUpInstances(ctx, rec, deployment.instances.map((i) => i.handle), { remedy: itself, afterDeadRun: true });
   // The first Ctrl-C does not stop a cleanup (it only unlocks and removes); only a forced stop cuts it short.
+  // Either way the run reports the interrupt and exits non-zero, as every interrupted run does.
   if (ctx.forceSignal.aborted) rec.noteCancelled();
+  else if (ctx.signal.aborted) {
+    rec.noteCancelled({ hint: 'the cleanup still ran to the end: the lines above say whether every job was unlocked and every remote artifact directory removed' });
+  }
   return rec.outcome();
 }

@@ -1,6 +1,6 @@
 // Collects a run's failures and reports phases and scripts as events. Workflows return its outcome
 // instead of throwing for expected failures; cli/exit.ts turns the failures into text and an exit code.
-import { BbrError, CancelledError, exitCodeOf, hintOf, InternalError, remedyOf, type BbrErrorOptions } from '../errors.js';
+import { BbrError, CancelledError, exitCodeOf, hintOf, InternalError, remedyOf, ScriptError, UnlockError, type BbrErrorOptions } from '../errors.js';
 import type { ScriptName } from '../contract/paths.js';
 import type { Phase } from './events.js';
 import type { RunContext } from './context.js';
@@ -22,6 +22,10 @@ export interface RunOutcome {
 
 export class RunRecorder {
   readonly failures: BbrError[] = [];
+  /** Scripts the interrupt stopped (`the backup script of job 'db' on db/0`), named in the interrupt's message. */
+  private readonly cancelledScripts: string[] = [];
+  /** The interrupt's advice so far, kept when the message is rewritten to name another stopped script. */
+  private cancelledAdvice: Advice | undefined;
   private readonly ctx: RunContext;
 
   constructor(ctx: RunContext) {
@@ -41,17 +45,37 @@ export class RunRecorder {
    */
   failIn(phase: PhaseErrorClass, error: unknown, advice: Advice = {}, job?: Pick<DeployedJob, 'instance' | 'name'>): void {
     if (error instanceof CancelledError) return this.noteCancelled();
+    // A lock, backup or restore script stopped by the operator's interrupt did not fail: the interrupt is the
+    // news (exit 1, as BBR's), not "a pre-backup-lock failed" (bit 4). An unlock is stopped only when the operator
+    // insists, and then the job may still be locked: that stays an unlock failure (bit 8).
+    if (error instanceof ScriptError && error.failure.cancelled && phase !== UnlockError) {
+      const { script, job, instance } = error.failure;
+      this.cancelledScripts.push(`the ${script} script of job '${job}' on ${instance}`);
+      return this.recordCancelled();
+    }
     const message = error instanceof Error ? error.message : String(error);
     this.fail(new phase(message, { cause: error, hint: advice.hint ?? hintOf(error), remedy: advice.remedy ?? remedyOf(error) }), job);
   }
 
-  /** Records the operator's interrupt once; a later call with more precise advice replaces the first one's. */
+  /**
+   * Records the operator's interrupt once; a later call with more precise advice replaces the first one's. The
+   * message names the scripts the interrupt stopped, so the report still says what was running.
+   */
   noteCancelled(advice?: Advice): void {
     const index = this.failures.findIndex((f) => f instanceof CancelledError);
     if (index >= 0 && advice === undefined) return;
+    if (advice !== undefined) this.cancelledAdvice = advice;
+    this.recordCancelled();
+  }
+
+  /** Adds the interrupt's failure, or rewrites it with what is known now. */
+  private recordCancelled(): void {
+    const index = this.failures.findIndex((f) => f instanceof CancelledError);
+    const advice = this.cancelledAdvice;
     const reason: unknown = this.ctx.signal.reason;
+    const stopped = this.cancelledScripts.length === 0 ? '' : `, which stopped ${this.cancelledScripts.join(', ')}`;
     const message =
-      reason instanceof InternalError ? `the run was stopped by an internal error: ${reason.message}` : 'the run was interrupted by the operator';
+      reason instanceof InternalError ? `the run was stopped by an internal error: ${reason.message}${stopped}` : `the run was interrupted by the operator${stopped}`;
     const error = new CancelledError(message, {
       hint: advice?.hint ?? 'check the summary above for jobs that may still be locked; run the matching cleanup command if any are',
       remedy: advice?.remedy,

@@ -82,6 +82,8 @@ export async function restore(ctx: RunContext, deployment: OpenDeployment, optio
   if (ctx.signal.aborted) rec.noteCancelled();
 
   await cleanUpInstances(ctx, rec, [...touched], { remedy: REMEDY });
+  // A Ctrl-C during the cleanup itself (it still runs to the end, under the force signal) is reported too.
+  if (ctx.signal.aborted) rec.noteCancelled();
   return rec.outcome();
 }
 

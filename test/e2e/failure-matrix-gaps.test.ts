@@ -67,7 +67,7 @@ describe('restore, failure rows', () => {
     const result = await started;
 
     expect(result.exitCode, result.stderr).toBe(1);
-    expect(result.stderr).toMatch(/restore script of job 'web-server' on web\/0 was cancelled/);
+    expect(result.stderr).toMatch(/interrupted by the operator, which stopped the restore script of job 'web-server' on web\/0/);
     expect(result.stderr).toMatch(/interrupted by the operator/);
     expect(await scriptsRun(fleet, 'database/0')).toEqual(['pre-restore-lock', 'restore', 'post-restore-unlock']);
     expect(await scriptsRun(fleet, 'web/0')).toEqual(['pre-restore-lock', 'restore', 'post-restore-unlock']);

@@ -40,7 +40,7 @@ describe('interrupting a backup', () => {
     expect((result.exitCode ?? 0) & 1).toBe(1);
     expect(result.stderr).toMatch(/SIGINT received: stopping/);
     expect(result.stderr).toMatch(/interrupted by the operator/);
-    expect(result.stderr).toMatch(/backup script of job 'database' on database\/0 was cancelled/);
+    expect(result.stderr).toMatch(/interrupted by the operator, which stopped the backup script of job 'database' on database\/0/);
     expect(result.stderr).toMatch(/bbr-ts deployment .* backup-cleanup/);
     await expectUnlockedAfterFailure();
     expect(await readdir(target)).toEqual([expect.stringMatching(/^example_\d{8}T\d{6}Z\.failed$/)]);

@@ -103,16 +103,6 @@ const insistAt = (first: FaultMatch, at: FaultMatch): FaultList => (c) => [
 
 const APP_DIR = '/var/vcap/store/bbr-backup/app/';
 
-const LOCK_CANCEL_IS_LOCK_FAILURE = {
-  exit: 5,
-  why: 'a cancelled pre-backup-lock script is recorded as a LockError (bit 4, which tells the operator "a pre-backup-lock failed"), besides the interrupt',
-};
-
-const CLEANUP_IGNORES_FIRST_CTRL_C = {
-  exit: 0,
-  why: 'backup-cleanup and restore-cleanup finish their work after a first Ctrl-C (as README says a run does) but do not report the interrupt',
-};
-
 interface Row {
   name: string;
   faults?: FaultList;
@@ -215,7 +205,6 @@ const backupRows: BackupRow[] = [
     scripts: [backupLockWave1, backupUnlock(false)[1]!],
     exit: 1,
     artifact: { state: 'failed', listed: 0 },
-    today: LOCK_CANCEL_IS_LOCK_FAILURE,
   },
   {
     name: 'cancel during lock wave 2',
@@ -223,7 +212,6 @@ const backupRows: BackupRow[] = [
     scripts: [backupLockWave1, backupLockWave2, ...backupUnlock(false)],
     exit: 1,
     artifact: { state: 'failed', listed: 0 },
-    today: LOCK_CANCEL_IS_LOCK_FAILURE,
   },
   {
     name: 'cancel during backup',
@@ -318,7 +306,6 @@ const restoreRows: Row[] = [
     faults: cancelAt(removeRootDb),
     scripts: fullRestore,
     exit: 1,
-    today: { exit: 0, why: 'restore notes the interrupt before its cleanup phase only, so a Ctrl-C during cleanup is not reported (backup reports it)' },
   },
   {
     name: 'operator insists during post-restore-unlock',
@@ -360,7 +347,6 @@ const backupCleanupRows: Row[] = [
     faults: cancelAt(script('db/0', 'database', 'post-backup-unlock')),
     scripts: backupUnlock(false),
     exit: 1,
-    today: CLEANUP_IGNORES_FIRST_CTRL_C,
   },
   // Abandoned: the removal was not attempted (generic for a cleanup command, §1.5) and jobs may be locked (8).
   {
@@ -390,7 +376,6 @@ const restoreCleanupRows: Row[] = [
     faults: cancelAt(script('db/0', 'database', 'post-restore-unlock')),
     scripts: restoreUnlock,
     exit: 1,
-    today: CLEANUP_IGNORES_FIRST_CTRL_C,
   },
 ];
 
