@@ -9,10 +9,12 @@ import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { createAgeDecryptStream, createAgeEncryptStream } from '../../src/artifact/age/format.js';
+import { inlineSealer, SealPool } from '../../src/artifact/age/seal-pool.js';
 import { formatRecipient, generateIdentity, parseIdentities, parseRecipient, type AgeIdentity, type AgeRecipient } from '../../src/artifact/age/keys.js';
 import { useScratchDir } from '../support/scratch-dir.js';
 
 const scratch = useScratchDir('bbr-ts-age-');
+const workers = new SealPool(1);
 const CHUNK = 64 * 1024;
 // Past one batch of 16 chunks (1 MiB) the payload is sealed on a worker thread (src/artifact/age/payload-sealer.ts).
 const BATCH = 16 * CHUNK;
@@ -61,10 +63,13 @@ describe('age format', () => {
     const key = await ageKeygen();
     for (const size of SIZES) {
       const data = randomBytes(size);
-      const ours = path.join(scratch(), `ours-${size}.age`);
-      await writeFile(ours, await encrypt(data, [parseRecipient(key.recipient)]));
-      const byAge = await execa('age', ['-d', '-i', key.file, ours], { encoding: 'buffer' });
-      expect(Buffer.from(byAge.stdout).equals(data), `age -d of ${size} bytes`).toBe(true);
+      // Sealed on this thread and on a worker thread (which one a backup uses depends on the machine's cores).
+      for (const [how, pool] of [['inline', inlineSealer], ['worker', workers]] as const) {
+        const ours = path.join(scratch(), `ours-${how}-${size}.age`);
+        await writeFile(ours, await collect(data, createAgeEncryptStream([parseRecipient(key.recipient)], { pool })));
+        const byAge = await execa('age', ['-d', '-i', key.file, ours], { encoding: 'buffer' });
+        expect(Buffer.from(byAge.stdout).equals(data), `age -d of ${size} bytes sealed ${how}`).toBe(true);
+      }
 
       const plain = path.join(scratch(), `plain-${size}`);
       await writeFile(plain, data);

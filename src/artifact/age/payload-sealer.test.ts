@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAgeDecryptStream, createAgeEncryptStream } from './format.js';
 import { generateIdentity } from './keys.js';
 import { CHUNK, createPayloadSealer, TAG, type SealedSummary } from './payload-sealer.js';
-import { SealPool } from './seal-pool.js';
+import { inlineSealer, SealPool, type Sealer } from './seal-pool.js';
 import { sealChunks } from './seal.js';
 
 const BATCH = 16 * CHUNK;
@@ -25,11 +25,11 @@ function* pieces(data: Buffer, size: number): Generator<Buffer> {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
 }
 
-async function seal(data: Buffer, pieceSize: number, key = crypto.randomBytes(32)) {
+async function seal(data: Buffer, pieceSize: number, key = crypto.randomBytes(32), sealer: Sealer = pool) {
   let summary: SealedSummary | undefined;
   let workersSeen = 0;
   const out: Buffer[] = [];
-  await pipeline(Readable.from(pieces(data, pieceSize)), createPayloadSealer(key, prefix, { pool, onSealed: (s) => (summary = s) }), async (s: AsyncIterable<Buffer>) => {
+  await pipeline(Readable.from(pieces(data, pieceSize)), createPayloadSealer(key, prefix, { pool: sealer, onSealed: (s) => (summary = s) }), async (s: AsyncIterable<Buffer>) => {
     for await (const b of s) {
       out.push(b);
       workersSeen = Math.max(workersSeen, pool.liveWorkers);
@@ -65,6 +65,20 @@ describe('age payload sealed on a worker thread', () => {
       }
     }
   }, 60_000);
+
+  it('seals the same bytes on this thread when there is no core to spare', async () => {
+    pool = new SealPool(1);
+    for (const size of [BATCH + 1, 3 * BATCH + CHUNK + 7]) {
+      const data = crypto.randomBytes(size);
+      const { key, sealed, summary, workersSeen } = await seal(data, 32 * 1024, crypto.randomBytes(32), inlineSealer);
+      const expected = Buffer.concat([prefix, ...sealChunks(crypto, key, 0, data, true)]);
+      expect(sealed.equals(expected), `${size} bytes`).toBe(true);
+      expect(summary).toEqual({ bytes: expected.length, sha256: crypto.createHash('sha256').update(expected).digest('hex') });
+      expect(workersSeen).toBe(0);
+    }
+    const failing = pipeline(Readable.from(pieces(crypto.randomBytes(2 * BATCH), CHUNK)), createPayloadSealer(crypto.randomBytes(31), prefix, { pool: inlineSealer }), new Writable({ write: (_c, _e, cb) => cb() }));
+    await expect(failing).rejects.toThrow(/age encryption failed: .*key/i);
+  });
 
   it('seals a payload of one batch or less on this thread, without a worker', async () => {
     pool = new SealPool(1);

@@ -1,11 +1,12 @@
 // The age payload as a stream: plaintext in, `prefix` (header and nonce) then sealed chunks out, in order. The
-// plaintext is gathered into batches of BATCH_CHUNKS chunks, sealed on a worker thread (seal-pool.ts) while the
-// main thread goes on draining, and pushed back in order. Bounded: a write waits while MAX_IN_FLIGHT batches are
-// with the worker or a batch of output is still unread. A payload of one batch or less (a manifest, a small
-// artifact) is sealed here at the end, without a worker.
+// plaintext is gathered into batches of BATCH_CHUNKS chunks, handed to a sealer (seal-pool.ts: worker threads
+// when the machine has cores to spare, else this thread) and pushed back in order, with the SHA-256 of all
+// output computed in the same pass. Bounded: a write waits while MAX_IN_FLIGHT batches are with the worker or a
+// batch of output is still unread. A payload of one batch or less (a manifest, a small artifact) is sealed here
+// at the end.
 import * as crypto from 'node:crypto';
 import { Duplex } from 'node:stream';
-import { sealPool, type SealLease, type SealPool } from './seal-pool.js';
+import { defaultSealer, type SealLease, type Sealer } from './seal-pool.js';
 import { sealChunks } from './seal.js';
 
 export const CHUNK = 64 * 1024;
@@ -26,12 +27,12 @@ export interface SealedSummary {
 export interface PayloadSealerOptions {
   /** Called once, before the stream ends, with the size and SHA-256 of what it wrote (computed with the sealing). */
   onSealed?: (summary: SealedSummary) => void;
-  /** Where the batches are sealed (tests use their own pool). */
-  pool?: SealPool;
+  /** Where the batches are sealed: by default worker threads when the machine has cores to spare (seal-pool.ts). */
+  pool?: Sealer;
 }
 
 export function createPayloadSealer(key: Buffer, prefix: Buffer, options: PayloadSealerOptions = {}): Duplex {
-  const pool = options.pool ?? sealPool;
+  const pool = options.pool ?? defaultSealer();
   // Each batch's memory is handed over to the worker, not copied, and comes back with the sealed batch to be
   // filled again: a stream allocates at most MAX_IN_FLIGHT + 1 of them.
   const spare: Buffer[] = [];
@@ -110,6 +111,7 @@ export function createPayloadSealer(key: Buffer, prefix: Buffer, options: Payloa
         used += copied;
         offset += copied;
       }
+      if (stream.destroyed) return; // sealing failed on this thread
       waiting = callback;
       wakeWriter();
     },
