@@ -76,16 +76,20 @@ async function runOne(runtime: Runtime, flags: DeploymentFlags, operation: Opera
       if (event.type === 'run-finished') artifactPath = event.artifactPath;
     },
   };
-  // "Every deployment with backup scripts": one without any is skipped, not failed (BBR skips them too).
+  // "Every deployment with backup scripts": one without any is skipped, not failed (BBR skips them too). The
+  // workflow sees a deployment with nothing to do and stops there, after its own local checks.
   const skipping: Workflow = {
     ...workflow,
-    run: (ctx, deployment, scope) => {
-      if (!deployment.jobs.some((job) => job.scripts.has('backup'))) {
-        skipped = true;
-        return Promise.resolve({ failures: [], exitCode: 0 });
-      }
-      return workflow.run(ctx, deployment, scope);
-    },
+    run: (session) =>
+      workflow.run({
+        ...session,
+        open: async () => {
+          const opened = await session.open();
+          if (!opened.deployment || opened.deployment.jobs.some((job) => job.scripts.has('backup'))) return opened;
+          skipped = true;
+          return { failures: [] };
+        },
+      }),
   };
   const exitCode = await runDeploymentOperation(captured, { ...flags, deployment: name, allDeployments: false }, operation, skipping);
   return { name, exitCode, skipped, artifactPath, report };

@@ -1,6 +1,5 @@
 // Composition root for `bbr-ts deployment ...`: the instances come from a BOSH manifest (--manifest) or from a
-// BOSH director (--target, BBR's deployment mode); the rest is the shared run-operation path
-// (instance source → preflight → access → connections → workflow → report).
+// BOSH director (--target, BBR's deployment mode); the pipeline itself is orchestrate/run-operation.ts.
 import { readFile } from 'node:fs/promises';
 import type { DirectorOptions } from '../director/client.js';
 import { DirectorSource } from '../director/source.js';
@@ -12,7 +11,8 @@ import { jumpboxGateway, loadCredentials, parseAllProxy, shellCommand, type Gate
 import { flagArgs } from './option-table.js';
 import { CONNECTION_OPTIONS, DEPLOYMENT_OPTIONS, LOGIN_OPTIONS, REMOVE_SSH_USER_OPTIONS } from './options.js';
 import { runAllDeployments } from './run-all-deployments.js';
-import { runOperation, type OperationScope, type Workflow } from './run-operation.js';
+import type { ResolvedDeployment } from '../orchestrate/instance-source.js';
+import { runOperation, type Workflow } from './run-operation.js';
 import type { ConnectionFlags, Runtime } from './runtime.js';
 
 export interface DirectorTargetFlags {
@@ -49,7 +49,10 @@ export async function runDeploymentOperation(runtime: Runtime, flags: Deployment
   if (flags.allDeployments) return runAllDeployments(runtime, flags, operation, workflow);
   const gateway = flags.gateway === undefined ? undefined : gatewayFor(flags.gateway, flags);
   try {
-    return await runOperation(runtime, { ...flags, gateway }, operation, () => resolveScope(runtime, flags, gateway), workflow);
+    const cleanupCommand = (verb: Remedy) =>
+      flags.director ? directorCommand(flags.director, flags.deployment!, [verb], flags) : deploymentCleanupCommand(flags, verb);
+    const source = { resolve: (signal: AbortSignal) => resolveScope(flags, gateway, signal) };
+    return await runOperation(runtime, { ...flags, gateway }, operation, { source, cleanupCommand }, workflow);
   } finally {
     gateway?.close();
   }
@@ -75,17 +78,15 @@ export function gatewayFor(value: string, flags: Pick<ConnectionFlags, 'knownHos
   );
 }
 
-async function resolveScope(runtime: Runtime, flags: DeploymentFlags, gateway: Gateway | undefined): Promise<OperationScope> {
+/** The instance source the flags name: a director (--target) or a manifest. */
+async function resolveScope(flags: DeploymentFlags, gateway: Gateway | undefined, signal: AbortSignal): Promise<ResolvedDeployment> {
   // Checked before anything is read: the flag is the operator's, and it names the artifact directory.
   const refused = flags.deployment === undefined ? undefined : nameProblem(flags.deployment);
   if (refused) throw new UsageError(`--deployment ${quoteName(flags.deployment!)} cannot be used: ${refused}`, { hint: NAME_HINT });
   if (flags.director) {
-    const source = await directorSource(flags, gateway);
-    const resolved = await source.resolve(runtime.signal);
-    return { ...resolved, cleanupCommand: (verb) => directorCommand(flags.director!, flags.deployment!, [verb], flags) };
+    return (await directorSource(flags, gateway)).resolve(signal);
   }
-  const resolved = await new ManifestSource(flags.manifest!, { sshPort: flags.sshPort, deployment: flags.deployment }).resolve();
-  return { ...resolved, cleanupCommand: (verb) => deploymentCleanupCommand(flags, verb) };
+  return new ManifestSource(flags.manifest!, { sshPort: flags.sshPort, deployment: flags.deployment }).resolve();
 }
 
 export async function directorOptionsFor(director: DirectorTargetFlags, gateway?: Gateway): Promise<DirectorOptions> {

@@ -37,22 +37,15 @@ export function directorTarget(flags: Pick<DirectorFlags, 'host'>): InstanceTarg
 }
 
 export function runDirectorOperation(runtime: Runtime, flags: DirectorFlags, operation: Operation, workflow: Workflow): Promise<number> {
-  return runOperation(
-    runtime,
-    flags,
-    operation,
-    async () => {
+  // The director VM is the one instance: its address is the whole source.
+  const source = {
+    resolve: async () => {
       const target = directorTarget(flags);
-      return {
-        // BBR compat: the artifact directory is named after the host without its port (cli/command/utils.go).
-        name: target.host,
-        targets: [target],
-        withReleases: false,
-        cleanupCommand: (verb) => directorCleanupCommand(flags, verb),
-      };
+      // BBR compat: the artifact directory is named after the host without its port (cli/command/utils.go).
+      return { name: target.host, targets: [target], withReleases: false };
     },
-    workflow,
-  );
+  };
+  return runOperation(runtime, flags, operation, { source, cleanupCommand: (verb) => directorCleanupCommand(flags, verb) }, workflow);
 }
 
 function directorCleanupCommand(flags: DirectorFlags, verb: Remedy): string {

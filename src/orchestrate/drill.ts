@@ -3,13 +3,15 @@
 import path from 'node:path';
 import { parseBackupName } from '../artifact/file-names.js';
 import { PreconditionError, TopologyMismatchError, VerificationError, type BbrError } from '../errors.js';
-import type { RunContext } from './context.js';
 import type { OpenDeployment } from './open-deployment.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
+import { restore, type RestoreRequest } from './restore.js';
+import type { Session } from './run-operation.js';
 import { runVerifyCommand, type CommandRunner, type VerifyTarget } from './verify-command.js';
 
 export interface DrillOptions {
-  deploymentName: string;
+  /** The backup to restore into the session's deployment. */
+  restore: RestoreRequest;
   artifactDir: string;
   verifyCommand: string;
   /** `group/index` to verify on; this machine when absent. */
@@ -17,25 +19,37 @@ export interface DrillOptions {
   verifyTimeoutMs?: number;
   /** Runs the verification on this machine (without `verifyOn`); the caller decides how. */
   runLocally: CommandRunner;
-  /** The restore workflow, bound to the same context and deployment. */
-  restore: () => Promise<RunOutcome>;
 }
 
-export async function drill(ctx: RunContext, deployment: OpenDeployment, options: DrillOptions): Promise<RunOutcome> {
-  const rec = new RunRecorder(ctx);
-  const target = resolveTarget(deployment, options);
-  if (target instanceof PreconditionError) {
-    rec.fail(target);
+export async function drill(session: Session, options: DrillOptions): Promise<RunOutcome> {
+  const rec = new RunRecorder(session.ctx);
+  // The source already named every instance: a --verify-on that names none is refused before anything runs.
+  const names = session.scope.targets.map((t) => t.name);
+  if (options.verifyOn !== undefined && !names.includes(options.verifyOn)) {
+    rec.fail(unknownInstance(options.verifyOn, names));
     return rec.outcome();
   }
   const restoreStarted = Date.now();
-  const restored = await options.restore();
-  const restoreMs = Date.now() - restoreStarted;
+  const restored = await restore(session, options.restore);
+  return concludeDrill(session, restored, Date.now() - restoreStarted, options);
+}
+
+/** After the restore: its failures explained, or the operator's check run and timed. */
+export async function concludeDrill(session: Session, restored: RunOutcome, restoreMs: number, options: DrillOptions): Promise<RunOutcome> {
+  const { ctx } = session;
+  const rec = new RunRecorder(ctx);
   if (restored.failures.length > 0) {
     const mismatch = fromAnotherDeployment(restored.failures, options);
     if (mismatch) rec.fail(mismatch);
     for (const failure of restored.failures) rec.failures.push(failure);
     ctx.events({ type: 'drill-finished', passed: false, restoreMs });
+    return rec.outcome();
+  }
+  // The restore opened the deployment; its connections serve the check too.
+  const opened = await session.open();
+  const target = opened.deployment ? verifyTarget(opened.deployment, options) : undefined;
+  if (!target || target instanceof PreconditionError) {
+    if (target) rec.fail(target);
     return rec.outcome();
   }
   const result = await rec.phase('drill-verify', undefined, () =>
@@ -55,13 +69,16 @@ export async function drill(ctx: RunContext, deployment: OpenDeployment, options
   return rec.outcome();
 }
 
-function resolveTarget(deployment: OpenDeployment, { verifyOn, runLocally }: DrillOptions): VerifyTarget | PreconditionError {
+function verifyTarget(deployment: OpenDeployment, { verifyOn, runLocally }: DrillOptions): VerifyTarget | PreconditionError {
   if (verifyOn === undefined) return { where: 'this machine', run: runLocally };
   const instance = deployment.instances.find((i) => i.target.name === verifyOn);
   if (instance) return { where: instance.handle.name, run: (command, options) => instance.handle.runCommand(command, options) };
-  const names = deployment.instances.map((i) => i.target.name).sort();
+  return unknownInstance(verifyOn, deployment.instances.map((i) => i.target.name));
+}
+
+function unknownInstance(verifyOn: string, names: readonly string[]): PreconditionError {
   return new PreconditionError(`--verify-on ${verifyOn}: the deployment has no instance ${verifyOn}`, {
-    hint: `name one of its instances as GROUP/INDEX: ${names.join(', ')}`,
+    hint: `name one of its instances as GROUP/INDEX: ${[...names].sort().join(', ')}`,
   });
 }
 
@@ -70,9 +87,9 @@ function fromAnotherDeployment(failures: readonly BbrError[], options: DrillOpti
   if (!failures.some((f) => f instanceof TopologyMismatchError)) return undefined;
   const folder = path.basename(path.resolve(options.artifactDir));
   const source = parseBackupName(folder)?.deployment;
-  const origin = source && source !== options.deploymentName ? `deployment '${source}'` : 'another deployment';
+  const origin = source && source !== options.restore.deploymentName ? `deployment '${source}'` : 'another deployment';
   return new PreconditionError(
-    `the artifact ${folder} came from ${origin}, not from one shaped like '${options.deploymentName}': nothing was restored (differences below)`,
+    `the artifact ${folder} came from ${origin}, not from one shaped like '${options.restore.deploymentName}': nothing was restored (differences below)`,
     { hint: `drill into a scratch deployment built from the same manifest as the deployment that was backed up (same instance groups, instance counts and jobs)` },
   );
 }

@@ -1,8 +1,9 @@
-// The restore workflow (bbr-contract.md §3.4): the artifact was verified before connecting; here come the
-// restorable check, upload with checksums, pre-restore-lock, restore, post-restore-unlock (always, once a lock
-// was attempted), and removal of the remote artifact directories.
+// The restore workflow (bbr-contract.md §3.4): the backup is verified offline before anything is connected (a
+// damaged backup never reaches an instance); then the restorable check, upload with checksums, pre-restore-lock,
+// restore, post-restore-unlock (always, once a lock was attempted), and removal of the remote artifact directories.
 import type { BackupMetadata } from '../artifact/metadata-file.js';
-import { RestoreError, type BbrError, type Remedy } from '../errors.js';
+import { verifyBackup } from '../artifact/verify.js';
+import { exitCodeOf, RestoreError, type BbrError, type Remedy } from '../errors.js';
 import type { StoredBackup } from './artifact-store.js';
 import type { RunContext } from './context.js';
 import type { Instance } from './instance.js';
@@ -12,9 +13,49 @@ import { tryPlanScripts, type ScriptPlan } from './plan.js';
 import { RunRecorder, type RunOutcome } from './recorder.js';
 import { cleanUpInstances, findLeftoverArtifactDirs } from './remote-artifacts.js';
 import { matchBackupToDeployment, type RestoreSource, type SkippedArtifact } from './restore-topology.js';
+import { whenOpen, type Session } from './run-operation.js';
 import { runAll } from './run-waves.js';
 import { reportTransfer } from './transfer-events.js';
 
+export interface RestoreRequest {
+  deploymentName: string;
+  /**
+   * Opens the backup to restore (a local directory or object storage, through its decryption layer). Called in
+   * the verify phase: a backup that cannot be opened (a wrong --identity) stops the restore before connecting.
+   */
+  openBackup: () => Promise<StoredBackup>;
+  withReleases: boolean;
+}
+
+/** Verifies the backup offline, then opens the deployment and restores it there. */
+export async function restore(session: Session, request: RestoreRequest): Promise<RunOutcome> {
+  const verified = await verifyOffline(session.ctx, request.openBackup);
+  if (verified.failures.length > 0) return { failures: verified.failures, exitCode: exitCodeOf(verified.failures) };
+  return whenOpen(session, (deployment) => restoreVerified(session.ctx, deployment, { ...request, ...verified }));
+}
+
+/**
+ * The whole backup, read before anything is connected (so before any lock). Object storage: metadata, object
+ * list and sizes here; each tar's bytes on the way to its instance (reading everything twice would double the
+ * transfer).
+ */
+async function verifyOffline(ctx: RunContext, openBackup: () => Promise<StoredBackup>): Promise<Omit<RestoreOptions, keyof RestoreRequest> & { failures: BbrError[] }> {
+  ctx.events({ type: 'phase-started', phase: 'verify' });
+  const started = Date.now();
+  const backup = await openBackup();
+  const verified = await verifyBackup(backup, { signal: ctx.signal, contents: backup.cheapToRead ? undefined : false });
+  // Reported here so that the refusal reaches logs and --summary-json, not only the terminal.
+  for (const failure of verified.failures) ctx.events({ type: 'failure', error: failure });
+  ctx.events({ type: 'phase-finished', phase: 'verify', durationMs: Date.now() - started, failures: verified.failures.length });
+  return {
+    failures: verified.failures,
+    backup,
+    metadata: verified.metadata!,
+    absentArtifacts: new Set(verified.verdicts.filter((v) => v.absent).map((v) => v.file)),
+  };
+}
+
+/** What restoring into an open deployment needs: the verified backup and its metadata. */
 export interface RestoreOptions {
   deploymentName: string;
   /** The verified backup (local directory or object storage). */
@@ -36,7 +77,7 @@ interface RestoreCheck {
 }
 
 /** Everything that must hold before anything is written to an instance; every problem is reported. */
-export async function checkRestorable(ctx: RunContext, deployment: OpenDeployment, options: RestoreOptions): Promise<RestoreCheck> {
+async function checkRestorable(ctx: RunContext, deployment: OpenDeployment, options: RestoreOptions): Promise<RestoreCheck> {
   const match = matchBackupToDeployment({
     deploymentName: options.deploymentName,
     metadata: options.metadata,
@@ -50,7 +91,8 @@ export async function checkRestorable(ctx: RunContext, deployment: OpenDeploymen
   return { plan: planned.plan, sources: match.sources, skipped: match.skipped, failures: [...failures, ...planned.failures] };
 }
 
-export async function restore(ctx: RunContext, deployment: OpenDeployment, options: RestoreOptions): Promise<RunOutcome> {
+/** The restore itself, once the backup verified: also driven directly by the failure matrix (memory instances). */
+export async function restoreVerified(ctx: RunContext, deployment: OpenDeployment, options: RestoreOptions): Promise<RunOutcome> {
   const rec = new RunRecorder(ctx);
   const checked = await rec.phase('check', undefined, () => checkRestorable(ctx, deployment, options));
   checked.failures.forEach((f) => rec.fail(f));

@@ -20,7 +20,7 @@ import { backupCleanup, restoreCleanup } from '../../src/orchestrate/cleanup.js'
 import type { RunContext } from '../../src/orchestrate/context.js';
 import { openDeployment, type OpenDeployment } from '../../src/orchestrate/open-deployment.js';
 import type { RunOutcome } from '../../src/orchestrate/recorder.js';
-import { restore } from '../../src/orchestrate/restore.js';
+import { restoreVerified } from '../../src/orchestrate/restore.js';
 import type { RunEvent } from '../../src/orchestrate/events.js';
 import { MemoryFleet, payloadOf, type FaultAction, type FaultMatch, type InstanceState, type MemoryInstanceSpec } from '../support/memory-instance.js';
 import { useScratchDir } from '../support/scratch-dir.js';
@@ -498,8 +498,9 @@ describe('failure matrix: restore', () => {
     const backupDir = path.join(source(), ARTIFACT_NAME);
     const metadata: BackupMetadata = parseBackupMetadata(await readFile(path.join(backupDir, 'metadata'), 'utf8'), 'metadata');
 
+    // After restore()'s offline verification: the memory fleet's artifacts are payloads, not tars.
     const ran = await runRow(row, (ctx, deployment) =>
-      restore(ctx, deployment, {
+      restoreVerified(ctx, deployment, {
         deploymentName: DEPLOYMENT,
         backup: localBackup(backupDir),
         metadata,
