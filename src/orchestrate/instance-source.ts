@@ -15,9 +15,10 @@ export interface ResolvedDeployment {
   manifestText?: string;
   /**
    * Makes the targets reachable and returns them with whatever each needs to log in (`access`). Called after
-   * the workflow's local checks (a writable store, a backup that verifies), so nothing is set up on the instances for a run that cannot start. When it
-   * fails it has already undone what it set up (under `cleanupSignal`) and returns every failure; on success
-   * `release` must be called once the run is over, whatever happened. Neither throws.
+   * the workflow's local checks (a writable store, a backup that verifies), so nothing is set up on the
+   * instances for a run that cannot start. When it fails it has already undone what it set up (under
+   * `cleanupSignal`) and returns every failure; on success `release` must be called once the run is over,
+   * whatever happened. Neither throws.
    */
   grantAccess?(signal: AbortSignal, cleanupSignal: AbortSignal): Promise<GrantOutcome>;
 }
