@@ -5,7 +5,8 @@
 //
 // Options: --large (also a 4 GiB drain), --repeats N (default 3; the link figures take at most 2, their
 // baselines are bounded by the link, not by the noise), --only LIST (comma-separated groups: drain, fanout,
-// link, many, bbr, compress, s3, encrypt), --json FILE, --cpu-prof DIR (a V8 CPU profile of every bbr-ts run).
+// link, many, bbr, compress, s3, encrypt, sink), --json FILE, --cpu-prof DIR (a V8 CPU profile of every bbr-ts
+// run).
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,8 +18,10 @@ import { benchCompression, COMPRESS_RATE_BITS } from './compress.mjs';
 import { linkEmulationMissing, removeStaleLinks } from './net.mjs';
 import { benchS3Drain, swiftInstalled, withS3Server } from './s3.mjs';
 import { benchEncryption } from './encrypt.mjs';
+import { benchSink } from './sink.mjs';
+import { createSlowDisk, removeStaleSlowDisk, slowDiskMissing } from './slow-disk.mjs';
 
-const GROUPS = ['drain', 'fanout', 'link', 'many', 'bbr', 'compress', 's3', 'encrypt'];
+const GROUPS = ['drain', 'fanout', 'link', 'many', 'bbr', 'compress', 's3', 'encrypt', 'sink'];
 const args = process.argv.slice(2);
 const valueOf = (flag) => {
   const at = args.indexOf(flag);
@@ -229,6 +232,32 @@ if (only.includes('encrypt')) {
       `${fmtMs(row.plainMainThreadCpuMs)} / ${fmtMs(row.plainOtherThreadsCpuMs)}`, `${fmtMs(row.encryptedMainThreadCpuMs)} / ${fmtMs(row.encryptedOtherThreadsCpuMs)}`,
       `${fmtMB(row.plainPeakRssBytes)} / ${fmtMB(row.encryptedPeakRssBytes)}`, verdict(row.ratio <= 1.15),
     ]],
+  );
+}
+
+if (only.includes('sink')) {
+  // 11: the artifact file's writes and the event loop, on this disk and on a throttled one (issue 13).
+  noteLoad('sink');
+  const rows = (await benchSink(os.tmpdir(), 256 * MiB, repeats)).map((r) => ({ disk: `${os.tmpdir()} (this machine's disk)`, ...r }));
+  const missing = await slowDiskMissing();
+  const SLOW_BPS = 2 * 1e6;
+  if (missing) {
+    console.log(`\n11. the throttled disk is skipped: ${missing}`);
+  } else {
+    await removeStaleSlowDisk();
+    const disk = await createSlowDisk({ bytesPerSecond: SLOW_BPS });
+    try {
+      const measured = JSON.parse(await disk.run(process.execPath, [path.join(REPO_ROOT, 'bench', 'sink.mjs'), String(32 * MiB), String(Math.min(repeats, 2))]));
+      for (const r of measured) rows.push({ disk: `loop-device ext4, writes throttled to ${SLOW_BPS / 1e6} MB/s`, ...r });
+    } finally {
+      await disk.dispose();
+    }
+  }
+  results.figures.sink = rows;
+  table(
+    `11. Writing an artifact file: bbr-ts's sink (256 KiB blocks written by the thread pool) vs the writeSync sink it replaced, 32 KiB chunks from a pipe, SHA-256 on the way; event-loop delay (what keepalives, the live view and Ctrl-C wait) and throughput, best of ${repeats} (throttled disk: ${Math.min(repeats, 2)})`,
+    ['disk', 'sink', 'MB/s', 'event loop p99', 'event loop max'],
+    rows.map((r) => [r.disk, r.sink, r.MBps.toFixed(0), `${r.p99Ms.toFixed(0)} ms`, `${r.maxMs.toFixed(0)} ms`]),
   );
 }
 

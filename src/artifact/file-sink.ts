@@ -1,19 +1,25 @@
-// A Writable that writes to a local file on the calling thread, in blocks of BLOCK_BYTES.
+// A Writable that writes to a local file in blocks of BLOCK_BYTES, filled on the calling thread and written by
+// libuv's thread pool, at most BLOCKS_IN_FLIGHT at a time.
 //
-// Why not fs.createWriteStream: SSH hands over 32 KiB packets, and at wire speed the drain is CPU-bound. A
-// WriteStream passes each chunk (or a writev batch of them) to libuv's thread pool, where the kernel copies it
-// into the page cache on another core, after the bytes have left this core's cache. Copying each chunk into a
-// block while it is still hot from decryption, and writing the block once it is full, cut the drain of 1 GiB
-// (tar parse and hash included) from 2.3-3.6 s to 1.7-1.9 s and the machine's CPU for it from 4-5.9 s to
-// 3-3.3 s (scratch measurements on the bench's 2-core machine, five interleaved runs of each, one outlier;
-// writing each 32 KiB chunk on its own was in between). A write into the page cache takes microseconds; when
-// the kernel throttles a writer because the disk is behind, the event loop waits with it, which is the
-// backpressure the drain needs anyway.
-import { closeSync, constants, openSync, writeSync } from 'node:fs';
+// Why blocks: SSH hands over 32 KiB packets, and at wire speed the drain is CPU-bound. Copying each chunk into
+// a block while it is still hot from decryption, and handing the kernel one full block, cut the drain of 1 GiB
+// from 2.3-3.6 s (fs.createWriteStream, each chunk or a writev batch of them to the thread pool) to 1.7-1.9 s.
+//
+// Why the thread pool (issue 13): the blocks used to be written with writeSync. When the artifact disk is slow
+// the kernel throttles the writer (balance_dirty_pages pauses it up to 200 ms per write), and with writeSync
+// the writer is the event loop: keepalives, the live view and the Ctrl-C handler waited with it. Measured on a
+// loop-device ext4 throttled to 2 MB/s (bench/sink.mjs; README, Performance): p99 event-loop delay 215 ms with
+// writeSync, about 20 ms (the machine's noise) written by the pool, at the same throughput; on the normal disk
+// the pool was no slower (it overlaps the writes with the reads). Backpressure is kept: a chunk's callback waits
+// while every block is in flight, so memory stays at (BLOCKS_IN_FLIGHT + 1) x BLOCK_BYTES per file.
+import { close, constants, openSync, write } from 'node:fs';
 import { Writable } from 'node:stream';
 
 // Fits with room to spare in a core's L2 cache, so the kernel copies from cache, not from memory.
 const BLOCK_BYTES = 256 * 1024;
+// Enough to keep a disk busy while the next block fills; few enough that parallel drains (one sink each) leave
+// room in the thread pool (4 threads by default) for everything else that uses it.
+const BLOCKS_IN_FLIGHT = 2;
 
 export interface FileSinkOptions {
   mode?: number;
@@ -32,56 +38,99 @@ export interface FileSinkOptions {
  */
 export function createFileSink(file: string, options: FileSinkOptions = {}): Writable {
   const flags = constants.O_WRONLY | constants.O_CREAT | (options.exclusive ? constants.O_EXCL | constants.O_NOFOLLOW : constants.O_TRUNC);
-  let fd: number | undefined = openSync(file, flags, options.mode ?? 0o600);
-  const block = Buffer.allocUnsafeSlow(BLOCK_BYTES);
+  const fd = openSync(file, flags, options.mode ?? 0o600);
+  const spare: Buffer[] = Array.from({ length: BLOCKS_IN_FLIGHT }, () => Buffer.allocUnsafeSlow(BLOCK_BYTES));
+  let block: Buffer | undefined = Buffer.allocUnsafeSlow(BLOCK_BYTES);
   let used = 0;
-  const writeAll = (bytes: Buffer) => {
-    for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd!, bytes, offset);
+  let position = 0;
+  let inFlight = 0;
+  let failure: Error | undefined;
+  // Destroyed: nothing more is written (a chunk waiting for a block gives up), and the file is closed.
+  let stopped = false;
+  let closed = false;
+  // Whoever waits for a write to come back (a chunk's copy, final, destroy); each checks again when called.
+  let waiting: (() => void)[] = [];
+  const settled = () => {
+    const now = waiting;
+    waiting = [];
+    for (const next of now) next();
   };
-  const flush = () => {
-    if (used === 0) return;
-    writeAll(block.subarray(0, used));
+
+  const fail = (error: Error) => {
+    if (failure) return;
+    failure = error;
+    options.onWriteError?.(error);
+  };
+  /** Writes `length` bytes of `buffer` at `at`, going on after a short write. */
+  const writeOut = (buffer: Buffer, offset: number, length: number, at: number, done: (error: Error | null) => void): void => {
+    write(fd, buffer, offset, length, at, (error, written) => {
+      if (error) return done(error);
+      if (written < length) return writeOut(buffer, offset + written, length - written, at + written, done);
+      done(null);
+    });
+  };
+  const submit = () => {
+    const full = block!;
+    const length = used;
+    block = undefined;
     used = 0;
+    inFlight++;
+    writeOut(full, 0, length, position, (error) => {
+      inFlight--;
+      if (error) fail(error);
+      spare.push(full);
+      settled();
+    });
+    position += length;
   };
-  const close = () => {
-    if (fd === undefined) return;
-    const open = fd;
-    fd = undefined;
-    closeSync(open);
+  /** Copies a chunk into blocks; calls back once all of it is in a block (or the file failed). */
+  const take = (chunk: Buffer, offset: number, callback: (error?: Error) => void): void => {
+    while (offset < chunk.length) {
+      if (failure) return callback(failure);
+      if (stopped) return callback(new Error('the artifact file was closed'));
+      if (!block) {
+        block = spare.pop();
+        if (!block) {
+          waiting.push(() => take(chunk, offset, callback));
+          return;
+        }
+      }
+      const copied = chunk.copy(block, used, offset);
+      used += copied;
+      offset += copied;
+      if (used === BLOCK_BYTES) submit();
+    }
+    callback(failure);
   };
+  /** Calls back once no write is in flight. */
+  const quiet = (callback: () => void): void => {
+    if (inFlight === 0) return callback();
+    waiting.push(() => quiet(callback));
+  };
+  /** Closes the file once no write is in flight (a closed fd's number could be reused under a pending write). */
+  const closeFile = (callback: (error?: Error | null) => void): void =>
+    quiet(() => {
+      if (closed) return callback();
+      closed = true;
+      close(fd, (error) => callback(error));
+    });
+
   return new Writable({
     highWaterMark: 1024 * 1024,
     write(chunk: Buffer, _encoding, callback) {
-      try {
-        for (let offset = 0; offset < chunk.length; ) {
-          const copied = chunk.copy(block, used, offset);
-          used += copied;
-          offset += copied;
-          if (used === BLOCK_BYTES) flush();
-        }
-        callback();
-      } catch (error) {
-        options.onWriteError?.(error as Error);
-        callback(error as Error);
-      }
+      take(chunk, 0, callback);
     },
     final(callback) {
-      try {
-        flush();
-        close();
-        callback();
-      } catch (error) {
-        options.onWriteError?.(error as Error);
-        callback(error as Error);
-      }
+      if (!failure && used > 0) submit();
+      closeFile((error) => {
+        if (error) fail(error);
+        callback(failure);
+      });
     },
     destroy(error, callback) {
-      try {
-        close();
-      } catch {
-        // The stream already failed; its first error is the one worth reporting.
-      }
-      callback(error);
+      stopped = true;
+      // The stream already failed; its first error is the one worth reporting, not the close's.
+      closeFile(() => callback(error));
     },
   });
 }

@@ -6,7 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../../fixtures/fleet/fleet.mjs';
 import { runBbrTs, startBbrTs } from '../support/cli.js';
 import { tempArtifactsDir, useExampleFleet } from '../support/deployments.js';
@@ -31,7 +31,19 @@ afterAll(async () => {
 
 const lockKeys = async (prefix: string) => (await s3.list(BUCKET, `${prefix}/.bbr-ts-locks/`)).map((o) => o.key);
 const backupArgs = (prefix: string) => ['deployment', ...flags, 'backup', '-a', `s3://${BUCKET}/${prefix}`, ...s3.flags];
-const start = (prefix: string) => startBbrTs(backupArgs(prefix), { env: s3.env() });
+const running: ReturnType<typeof startBbrTs>[] = [];
+const start = (prefix: string) => {
+  const child = startBbrTs(backupArgs(prefix), { env: s3.env() });
+  running.push(child);
+  return child;
+};
+// A test that fails half-way must not leave a run behind (it would outlive the fleet and the S3 server).
+afterEach(async () => {
+  for (const child of running.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await child;
+  }
+});
 const run = (prefix: string) => runBbrTs(backupArgs(prefix), { env: s3.env() });
 
 /** database/0's backup script waits (bounded) for the test to open the gate: the run stays in flight. */
