@@ -255,7 +255,7 @@ if (only.includes('sink')) {
   }
   results.figures.sink = rows;
   table(
-    `11. Writing an artifact file: bbr-ts's sink (256 KiB blocks written by the thread pool) vs the writeSync sink it replaced, 32 KiB chunks from a pipe, SHA-256 on the way; event-loop delay (what keepalives, the live view and Ctrl-C wait) and throughput, best of ${repeats} (throttled disk: ${Math.min(repeats, 2)})`,
+    `11. Writing an artifact file: bbr-ts's sink (256 KiB blocks, written by the thread pool once a write was slow) vs the writeSync sink it replaced, 32 KiB chunks from a pipe, SHA-256 on the way; event-loop delay (what keepalives, the live view and Ctrl-C wait) and throughput, best of ${repeats} (throttled disk: ${Math.min(repeats, 2)})`,
     ['disk', 'sink', 'MB/s', 'event loop p99', 'event loop max'],
     rows.map((r) => [r.disk, r.sink, r.MBps.toFixed(0), `${r.p99Ms.toFixed(0)} ms`, `${r.maxMs.toFixed(0)} ms`]),
   );

@@ -1,10 +1,10 @@
 // Figure 10: does writing the artifact stall the event loop when the artifact disk is slow (issue 13)? The same
 // bytes (32 KiB chunks from another process through a pipe, as SSH delivers them, SHA-256 on the way as the
-// tar parser does) go through bbr-ts's file sink (dist/artifact/file-sink.js: blocks written by the thread
-// pool) and through the sink it replaced (the same blocks written with writeSync on the event loop), on this
-// machine's disk and on a loop-device disk throttled to a few MB/s (slow-disk.mjs). Reported: throughput and
-// the event loop's p99 and max delay (perf_hooks.monitorEventLoopDelay), which is what keepalives, the live view
-// and the Ctrl-C handler wait.
+// tar parser does) go through bbr-ts's file sink (dist/artifact/file-sink.js: blocks written on the event loop
+// while the disk keeps up, by the thread pool from the first slow write) and through the sink it replaced (the
+// same blocks, always written with writeSync on the event loop), on this machine's disk and on a loop-device
+// disk throttled to a few MB/s (slow-disk.mjs). Reported: throughput and the event loop's p99 and max delay
+// (perf_hooks.monitorEventLoopDelay), which is what keepalives, the live view and the Ctrl-C handler wait.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
@@ -67,7 +67,7 @@ async function measure(dir, bytes, makeSink) {
 /** Best of `repeats` by p99 delay (the machine is shared: the least disturbed run), each sink in turn. */
 export async function benchSink(dir, bytes, repeats) {
   const { createFileSink } = await import(path.join(REPO_ROOT, 'dist', 'artifact', 'file-sink.js'));
-  const sinks = { 'writeSync (before)': writeSyncSink, 'bbr-ts (thread pool)': (file) => createFileSink(file, { exclusive: true }) };
+  const sinks = { 'writeSync (before)': writeSyncSink, 'bbr-ts (pool once a write is slow)': (file) => createFileSink(file, { exclusive: true }) };
   const runs = Object.fromEntries(Object.keys(sinks).map((name) => [name, []]));
   for (let i = 0; i < repeats; i++) for (const [name, make] of Object.entries(sinks)) runs[name].push(await measure(dir, bytes, make));
   return Object.entries(runs).map(([sink, list]) => {

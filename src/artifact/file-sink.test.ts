@@ -17,19 +17,26 @@ describe('createFileSink', () => {
     await pipeline(Readable.from(chunks), createFileSink(file));
     expect((await readFile(file)).equals(Buffer.concat(chunks))).toBe(true);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
+    // The same when the first block is written on the calling thread and the rest by the thread pool.
+    const switched = path.join(scratch(), 'switched.tar');
+    await pipeline(Readable.from(chunks), createFileSink(switched, { slowWriteMs: -1 }));
+    expect((await readFile(switched)).equals(Buffer.concat(chunks))).toBe(true);
   });
 
   it('fails the pipeline with ENOSPC when the disk is full, reporting the write error once', async () => {
-    // /dev/full answers every write with ENOSPC, as a full artifact disk does.
-    const seen: Error[] = [];
+    // /dev/full answers every write with ENOSPC, as a full artifact disk does; on either thread.
     const chunks = Array.from({ length: 64 }, () => Buffer.alloc(32 * 1024));
-    await expect(pipeline(Readable.from(chunks), createFileSink('/dev/full', { onWriteError: (e) => seen.push(e) }))).rejects.toMatchObject({ code: 'ENOSPC' });
-    expect(seen).toEqual([expect.objectContaining({ code: 'ENOSPC' })]);
+    for (const slowWriteMs of [undefined, -1]) {
+      const seen: Error[] = [];
+      await expect(pipeline(Readable.from(chunks), createFileSink('/dev/full', { onWriteError: (e) => seen.push(e), slowWriteMs }))).rejects.toMatchObject({ code: 'ENOSPC' });
+      expect(seen).toEqual([expect.objectContaining({ code: 'ENOSPC' })]);
+    }
   });
 
-  it('writes off the event loop: timers and I/O callbacks run while the blocks are written (issue 13)', async () => {
+  it('once a write was slow, writes off the event loop: timers and I/O callbacks run meanwhile (issue 13)', async () => {
     // With writes on the calling thread, a source that is always ready (as SSH is at wire speed with a slow
     // disk) is drained without the loop ever reaching its other callbacks: keepalives, the live view, Ctrl-C.
+    // `slowWriteMs: -1` takes every write for a slow one, as the kernel's throttling of a slow disk does.
     const file = path.join(scratch(), 'loop.tar');
     let turns = 0;
     let counting = true;
@@ -39,7 +46,7 @@ describe('createFileSink', () => {
     };
     setImmediate(count);
     const chunks = Array.from({ length: 1024 }, (_, i) => Buffer.alloc(32 * 1024, i));
-    await pipeline(Readable.from(chunks), createFileSink(file, { exclusive: true }));
+    await pipeline(Readable.from(chunks), createFileSink(file, { exclusive: true, slowWriteMs: -1 }));
     counting = false;
     // 32 MiB in 128 blocks: the loop came round at least once per handful of blocks.
     expect(turns).toBeGreaterThan(16);
@@ -48,7 +55,7 @@ describe('createFileSink', () => {
 
   it('a sink destroyed mid-write closes its file only after the writes in flight, and writes nothing after', async () => {
     const file = path.join(scratch(), 'destroyed.tar');
-    const sink = createFileSink(file, { exclusive: true });
+    const sink = createFileSink(file, { exclusive: true, slowWriteMs: -1 });
     const closed = new Promise((resolve) => sink.on('close', resolve));
     sink.on('error', () => undefined);
     for (let i = 0; i < 64; i++) sink.write(Buffer.alloc(32 * 1024, 1));

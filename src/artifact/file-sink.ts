@@ -1,18 +1,23 @@
-// A Writable that writes to a local file in blocks of BLOCK_BYTES, filled on the calling thread and written by
-// libuv's thread pool, at most BLOCKS_IN_FLIGHT at a time.
+// A Writable that writes to a local file in blocks of BLOCK_BYTES, filled on the calling thread. Each full
+// block is written on the calling thread while the disk keeps up, and by libuv's thread pool (at most
+// BLOCKS_IN_FLIGHT at a time) from the first write the kernel made wait.
 //
 // Why blocks: SSH hands over 32 KiB packets, and at wire speed the drain is CPU-bound. Copying each chunk into
 // a block while it is still hot from decryption, and handing the kernel one full block, cut the drain of 1 GiB
 // from 2.3-3.6 s (fs.createWriteStream, each chunk or a writev batch of them to the thread pool) to 1.7-1.9 s.
 //
-// Why the thread pool (issue 13): the blocks used to be written with writeSync. When the artifact disk is slow
-// the kernel throttles the writer (balance_dirty_pages pauses it up to 200 ms per write), and with writeSync
-// the writer is the event loop: keepalives, the live view and the Ctrl-C handler waited with it. Measured on a
-// loop-device ext4 throttled to 2 MB/s (bench/sink.mjs; README, Performance): p99 event-loop delay 215 ms with
-// writeSync, about 20 ms (the machine's noise) written by the pool, at the same throughput; on the normal disk
-// the pool was no slower (it overlaps the writes with the reads). Backpressure is kept: a chunk's callback waits
-// while every block is in flight, so memory stays at (BLOCKS_IN_FLIGHT + 1) x BLOCK_BYTES per file.
-import { close, constants, openSync, write } from 'node:fs';
+// Why two ways (issue 13): with writeSync only, a slow artifact disk stalled the event loop: the kernel throttles
+// a writer that is ahead of the disk (balance_dirty_pages pauses it up to 200 ms per write), and keepalives, the
+// live view and the Ctrl-C handler waited with it. Bench figure 10 (a loop-device ext4 throttled to 2 MB/s):
+// event-loop p99 321 ms and max 412 ms with writeSync, 15 ms and 64 ms with the pool, at the same throughput.
+// But the pool costs on a fast disk: in the loopback drain of 1 GiB (figure 1, three interleaved pairs on the
+// shared 2-core machine) it was 5-10 % slower than writeSync, the kernel's copy running on another core after
+// the block left this one's cache. So a file starts on the calling thread and moves to the pool for good once
+// one write took longer than SLOW_WRITE_MS: the loop waits for at most that one write (a disk that hangs outright
+// on the very first write still holds it, as before). Backpressure is kept
+// either way: a chunk's callback waits while every block is in flight, so memory stays at
+// (BLOCKS_IN_FLIGHT + 1) x BLOCK_BYTES per file.
+import { close, constants, openSync, write, writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
 
 // Fits with room to spare in a core's L2 cache, so the kernel copies from cache, not from memory.
@@ -20,6 +25,8 @@ const BLOCK_BYTES = 256 * 1024;
 // Enough to keep a disk busy while the next block fills; few enough that parallel drains (one sink each) leave
 // room in the thread pool (4 threads by default) for everything else that uses it.
 const BLOCKS_IN_FLIGHT = 2;
+// A 256 KiB write into the page cache takes well under a millisecond; one the kernel throttles, tens to hundreds.
+const SLOW_WRITE_MS = 20;
 
 export interface FileSinkOptions {
   mode?: number;
@@ -30,6 +37,8 @@ export interface FileSinkOptions {
   exclusive?: boolean;
   /** Called with an error of this file's own writes (not with errors the stream is destroyed with by others). */
   onWriteError?: (error: Error) => void;
+  /** A write on the calling thread that takes longer than this moves the file's writes to the pool (tests: -1). */
+  slowWriteMs?: number;
 }
 
 /**
@@ -44,6 +53,9 @@ export function createFileSink(file: string, options: FileSinkOptions = {}): Wri
   let used = 0;
   let position = 0;
   let inFlight = 0;
+  // Written by the thread pool (once a write was slow) rather than on the calling thread.
+  let offThread = false;
+  const slowWriteMs = options.slowWriteMs ?? SLOW_WRITE_MS;
   let failure: Error | undefined;
   // Destroyed: nothing more is written (a chunk waiting for a block gives up), and the file is closed.
   let stopped = false;
@@ -72,8 +84,21 @@ export function createFileSink(file: string, options: FileSinkOptions = {}): Wri
   const submit = () => {
     const full = block!;
     const length = used;
-    block = undefined;
     used = 0;
+    if (!offThread) {
+      const started = performance.now();
+      try {
+        for (let offset = 0; offset < length; ) offset += writeSync(fd, full, offset, length - offset, position + offset);
+      } catch (error) {
+        fail(error as Error);
+        return;
+      }
+      position += length;
+      // The kernel made this write wait: the disk is behind, and from now on the pool waits instead.
+      if (performance.now() - started > slowWriteMs) offThread = true;
+      return;
+    }
+    block = undefined;
     inFlight++;
     writeOut(full, 0, length, position, (error) => {
       inFlight--;
