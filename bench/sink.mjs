@@ -1,4 +1,4 @@
-// Figure 10: does writing the artifact stall the event loop when the artifact disk is slow (issue 13)? The same
+// Figure 11: does writing the artifact stall the event loop when the artifact disk is slow (issue 13)? The same
 // bytes (32 KiB chunks from another process through a pipe, as SSH delivers them, SHA-256 on the way as the
 // tar parser does) go through bbr-ts's file sink (dist/artifact/file-sink.js: blocks written on the event loop
 // while the disk keeps up, by the thread pool from the first slow write) and through the sink it replaced (the

@@ -1,4 +1,4 @@
-// A slow artifact disk for figure 10: an ext4 file system on a loop device whose writes are throttled to a
+// A slow artifact disk for figure 11: an ext4 file system on a loop device whose writes are throttled to a
 // rate (cgroup v1 blkio throttle, a rule for this device only) with a small per-device dirty limit (the bdi's
 // strict_limit and max_bytes, Linux 6.2+), so the kernel throttles the writer in balance_dirty_pages as on a
 // real slow disk (NFS, a busy SAN) instead of letting gigabytes of page cache hide it. Root only.

@@ -8,7 +8,7 @@
 //
 // Why two ways (issue 13): with writeSync only, a slow artifact disk stalled the event loop: the kernel throttles
 // a writer that is ahead of the disk (balance_dirty_pages pauses it up to 200 ms per write), and keepalives, the
-// live view and the Ctrl-C handler waited with it. Bench figure 10 (a loop-device ext4 throttled to 2 MB/s):
+// live view and the Ctrl-C handler waited with it. Bench figure 11 (a loop-device ext4 throttled to 2 MB/s):
 // event-loop p99 321 ms and max 412 ms with writeSync, 15 ms and 64 ms with the pool, at the same throughput.
 // But the pool costs on a fast disk: in the loopback drain of 1 GiB (figure 1, three interleaved pairs on the
 // shared 2-core machine) it was 5-10 % slower than writeSync, the kernel's copy running on another core after
