@@ -88,6 +88,10 @@ function onInternalError(error: unknown): void {
   if (!interrupt.signal.aborted) interrupt.abort(new InternalError(message));
 }
 process.on('uncaughtException', onInternalError);
+// A reader that went away (a dropped ssh session, `| head`) makes every later write fail with EPIPE. Unhandled,
+// each failed write became an internal error whose own message failed again: a loop that never ended. The run
+// carries on instead (it still unlocks and cleans up); --log-file and --summary-json keep its record.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 process.on('unhandledRejection', onInternalError);
 
 const finished = guardUnfinishedRun(process, process.stderr);
