@@ -3,14 +3,14 @@
 // restore, post-restore-unlock (always, once a lock was attempted), and removal of the remote artifact directories.
 import type { BackupMetadata } from '../artifact/metadata-file.js';
 import { verifyBackup } from '../artifact/verify.js';
-import { exitCodeOf, RestoreError, type BbrError, type Remedy } from '../errors.js';
+import { exitCodeOf, remedyStep, RestoreError, type BbrError, type Remedy } from '../errors.js';
 import type { StoredBackup } from './artifact-store.js';
 import type { RunContext } from './context.js';
 import type { Instance } from './instance.js';
 import { LockLedger, lockJobs, unlockJobs } from './locking.js';
 import type { DeployedJob, OpenDeployment } from './open-deployment.js';
 import { tryPlanScripts, type ScriptPlan } from './plan.js';
-import { RunRecorder, type RunOutcome } from './recorder.js';
+import { RunRecorder, type Advice, type RunOutcome } from './recorder.js';
 import { cleanUpInstances, findLeftoverArtifactDirs } from './remote-artifacts.js';
 import { matchBackupToDeployment, type RestoreSource, type SkippedArtifact } from './restore-topology.js';
 import { whenOpen, type Session } from './run-operation.js';
@@ -107,8 +107,8 @@ export async function restoreVerified(ctx: RunContext, deployment: OpenDeploymen
   const touched = new Set<Instance>();
   const uploaded = await uploadArtifacts(ctx, rec, checked.sources, options, touched);
 
+  const ledger = new LockLedger();
   if (uploaded && !ctx.signal.aborted) {
-    const ledger = new LockLedger();
     // BBR compat: pre-restore-lock and post-restore-unlock run one job at a time, whatever --parallelism says
     // (factory/deployment_restorer.go uses executor.NewSerialExecutor, commit f40dc845 "to resolve the race
     // condition in post-restore-unlock"): clustered databases must bootstrap one node after the other.
@@ -121,12 +121,19 @@ export async function restoreVerified(ctx: RunContext, deployment: OpenDeploymen
       await unlockJobs(serial, rec, plan, ledger, {}, REMEDY);
     }
   }
-  if (ctx.signal.aborted) rec.noteCancelled();
+  if (ctx.signal.aborted) rec.noteCancelled(interruptedAdvice(ledger, plan));
 
   await cleanUpInstances(ctx, rec, [...touched], { remedy: REMEDY });
   // A Ctrl-C during the cleanup itself (it still runs to the end, under the force signal) is reported too.
   if (ctx.signal.aborted) rec.noteCancelled();
   return rec.outcome();
+}
+
+/** After an interrupt: the jobs that may still be locked, from the ledger, and what unlocks them. */
+function interruptedAdvice(ledger: LockLedger, plan: ScriptPlan): Advice | undefined {
+  const still = ledger.stillLocked(plan.unlockScript);
+  if (still.length === 0) return undefined;
+  return { hint: `these jobs may still be locked: ${still.map((j) => `${j.name} on ${j.instance}`).join(', ')}; run ${remedyStep(REMEDY)} to unlock them`, remedy: REMEDY };
 }
 
 async function uploadArtifacts(
