@@ -11,6 +11,7 @@ import { logEvents } from './log-events.js';
 import { formatPlainLine } from './plain-lines.js';
 import { renderHtmlReport } from './html-report.js';
 import { SummaryCollector, type RunSummary } from './summary.js';
+import { summaryFileContent } from './summary-file.js';
 import { formatSummaryTable } from './summary-table.js';
 import { TimelineCollector } from './timeline.js';
 
@@ -72,7 +73,7 @@ export function createOutput(options: OutputOptions): Output {
       // The exit code the process ends with is authoritative (e.g. a usage error never started a run).
       const final: RunSummary = { ...summary, exitCode, status: exitCode === 0 ? 'succeeded' : 'failed', ...(drawn ? { timeline: drawn } : {}) };
       // schemaVersion 1 stays: fields are only ever added (timeline was), never changed in meaning.
-      if (options.summaryJsonPath) await writeOutputFile('--summary-json', options.summaryJsonPath, JSON.stringify({ schemaVersion: 1, ...final }, null, 2) + '\n');
+      if (options.summaryJsonPath) await writeOutputFile('--summary-json', options.summaryJsonPath, JSON.stringify(summaryFileContent(final), null, 2) + '\n');
       if (options.reportPath) await writeOutputFile('--report', options.reportPath, renderHtmlReport(final, { generator: options.generator }));
       return final;
     },

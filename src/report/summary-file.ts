@@ -61,6 +61,15 @@ export function parseSummaryJson(text: string, file: string): RunSummary {
   };
 }
 
+/**
+ * The --summary-json document. Schema 1 gave a restore's upload time as `drainMs`; it still does, beside
+ * `uploadMs`, so that readers of schema 1 keep working (fields are only ever added).
+ */
+export function summaryFileContent(summary: RunSummary): { schemaVersion: 1 } & RunSummary {
+  const jobs = summary.jobs.map((job) => (job.uploadMs !== undefined && job.drainMs === undefined ? { ...job, drainMs: job.uploadMs } : job));
+  return { schemaVersion: 1, ...summary, jobs };
+}
+
 function jobOf(j: Obj): JobSummary {
   const result = str(j.result) as JobResult | undefined;
   return {
@@ -69,7 +78,8 @@ function jobOf(j: Obj): JobSummary {
     lockedMs: num(j.lockedMs),
     backupMs: num(j.backupMs),
     restoreMs: num(j.restoreMs),
-    drainMs: num(j.drainMs),
+    // A restore's file also holds its upload time as drainMs (schema 1); uploadMs says what it was.
+    drainMs: num(j.uploadMs) === undefined ? num(j.drainMs) : undefined,
     uploadMs: num(j.uploadMs),
     artifactFile: str(j.artifactFile),
     artifactBytes: num(j.artifactBytes),

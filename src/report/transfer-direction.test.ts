@@ -7,6 +7,7 @@ import type { RunEvent } from '../orchestrate/events.js';
 import { LiveState } from './live-state.js';
 import { logEvents } from './log-events.js';
 import { SummaryCollector } from './summary.js';
+import { parseSummaryJson, summaryFileContent } from './summary-file.js';
 import { formatSummaryTable } from './summary-table.js';
 import { TimelineCollector } from './timeline.js';
 
@@ -46,6 +47,16 @@ describe('transfer direction', () => {
     const table = formatSummaryTable(summary).split('\n');
     expect(table[1]).toMatch(/^instance\s+job\s+locked\s+restore\s+upload\s+size/);
     expect(table.find((line) => line.startsWith('db/0'))).toMatch(/^db\/0\s+db\s+-\s+-\s+1\.50s\s+2\.0 KiB/);
+  });
+
+  it('keeps schema 1 in --summary-json: a restore job carries its upload time as drainMs too, and reads back as an upload', () => {
+    const collector = new SummaryCollector();
+    for (const event of restoreRun) collector.add(event);
+    const file = JSON.parse(JSON.stringify(summaryFileContent(collector.summary()))) as { schemaVersion: number; jobs: { job: string; drainMs?: number; uploadMs?: number }[] };
+    expect(file.schemaVersion).toBe(1);
+    expect(file.jobs.find((j) => j.job === 'db')).toMatchObject({ drainMs: 1500, uploadMs: 1500 });
+    const read = parseSummaryJson(JSON.stringify(file), 'summary.json');
+    expect(read.jobs.find((j) => j.job === 'db')).toMatchObject({ uploadMs: 1500, drainMs: undefined });
   });
 
   it('draws upload bars, the failed one unfinished', () => {
