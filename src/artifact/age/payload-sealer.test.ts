@@ -147,9 +147,9 @@ describe('age payload sealed on a worker thread', () => {
     expect((await failed).message).toMatch(/encryption worker stopped/);
   });
 
-  it('holds a bounded number of batches when nothing reads its output (backpressure)', async () => {
+  it.each(['worker', 'this thread'])('holds a bounded number of batches when nothing reads its output, sealing on %s (backpressure)', async (where) => {
     pool = new SealPool(1);
-    const stream = createPayloadSealer(crypto.randomBytes(32), prefix, { pool });
+    const stream = createPayloadSealer(crypto.randomBytes(32), prefix, { pool: where === 'worker' ? pool : inlineSealer });
     let accepted = 0;
     const source = Readable.from(
       (function* () {
@@ -166,8 +166,9 @@ describe('age payload sealed on a worker thread', () => {
       before = accepted;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(accepted).toBeGreaterThan(BATCH);
-    // 4 batches with the worker, one filling, one unread, and what the source and pipe buffer (1 MiB each).
+    expect(accepted).toBeGreaterThan(where === 'worker' ? BATCH : CHUNK);
+    // Worker: 4 batches of 1 MiB with it, one filling, one unread, and what the source and pipe buffer (1 MiB
+    // each); this thread: batches of one chunk, far less.
     expect(accepted).toBeLessThanOrEqual(9 * BATCH);
     stream.destroy();
     source.destroy();

@@ -12,7 +12,6 @@ import { sealChunks } from './seal.js';
 export const CHUNK = 64 * 1024;
 export const TAG = 16;
 const BATCH_CHUNKS = 16;
-const BATCH = BATCH_CHUNKS * CHUNK;
 // 4 MiB with the worker: on a busy machine either thread may wait for a time slice, and queued work keeps the
 // other one going meanwhile (with 2, a profile under load showed both threads idle for much of the drain).
 const MAX_IN_FLIGHT = 4;
@@ -33,6 +32,8 @@ export interface PayloadSealerOptions {
 
 export function createPayloadSealer(key: Buffer, prefix: Buffer, options: PayloadSealerOptions = {}): Duplex {
   const pool = options.pool ?? defaultSealer();
+  // A worker gets 1 MiB at a time (few hand-overs); this thread seals each chunk as it fills, while it is hot.
+  const BATCH = (pool.batchChunks ?? BATCH_CHUNKS) * CHUNK;
   // Each batch's memory is handed over to the worker, not copied, and comes back with the sealed batch to be
   // filled again: a stream allocates at most MAX_IN_FLIGHT + 1 of them.
   const spare: Buffer[] = [];

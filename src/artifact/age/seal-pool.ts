@@ -44,8 +44,7 @@ function workerMain(seal: typeof sealChunks): void {
       // Every batch gets a reply (the pool counts batches in flight), also one of a stream that failed meanwhile.
       const stream = streams.get(m.id);
       if (!stream) throw new Error('the stream was closed');
-      const sealed = seal(crypto, stream.key, m.counter, new Uint8Array(m.plain, 0, m.length), m.last);
-      for (const piece of sealed) stream.hash?.update(piece);
+      const sealed = seal(crypto, stream.key, m.counter, new Uint8Array(m.plain, 0, m.length), m.last, stream.hash);
       const digest = m.last ? stream.hash?.digest('hex') : undefined;
       if (m.last) streams.delete(m.id);
       // Each piece is a whole ArrayBuffer of node:crypto's: handed over, not copied.
@@ -81,14 +80,17 @@ export interface SealLease {
 
 /** Where a stream's batches are sealed: a pool of worker threads, or this thread (inlineSealer). */
 export interface Sealer {
+  /** Chunks per batch, when not the stream's default. */
+  readonly batchChunks?: number;
   open(key: Uint8Array, prefix: Uint8Array | undefined, handlers: SealHandlers): SealLease;
 }
 
 /**
- * Seals each batch on the calling thread as it is handed over (handlers called before seal() returns), with
- * the SHA-256 in the same pass while the bytes are hot.
+ * Seals each batch (one chunk) on the calling thread as it is handed over (handlers called before seal()
+ * returns), hashing each piece as it is sealed, while the bytes are hot.
  */
 export const inlineSealer: Sealer = {
+  batchChunks: 1,
   open(key, prefix, handlers) {
     const hash = prefix ? createHash('sha256').update(prefix) : undefined;
     let released = false;
@@ -97,12 +99,11 @@ export const inlineSealer: Sealer = {
         if (released) return;
         let sealed;
         try {
-          sealed = sealChunks(crypto, key, counter, plain.subarray(0, length), last);
+          sealed = sealChunks(crypto, key, counter, plain.subarray(0, length), last, hash);
         } catch (error) {
           released = true;
           return handlers.onError(error as Error);
         }
-        for (const piece of sealed) hash?.update(piece);
         handlers.onSealed(seq, sealed, plain, last ? hash?.digest('hex') : undefined);
       },
       release() {

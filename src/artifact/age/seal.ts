@@ -9,8 +9,9 @@ export type SealCrypto = Pick<typeof import('node:crypto'), 'createCipheriv'>;
  * Seals `plain` as the chunks `counter`, `counter + 1`, ... of an age payload; `last` flags the final chunk.
  * Returns each chunk's ciphertext and tag in order, as node:crypto made them (each with its own ArrayBuffer, so
  * they can be transferred): no copy into one buffer. Empty `plain` gives one empty chunk (an empty file).
+ * `hash`, when given, is updated with every piece as it is made.
  */
-export function sealChunks(crypto: SealCrypto, key: Uint8Array, counter: number, plain: Uint8Array, last: boolean): Buffer[] {
+export function sealChunks(crypto: SealCrypto, key: Uint8Array, counter: number, plain: Uint8Array, last: boolean, hash?: { update(data: Uint8Array): unknown }): Buffer[] {
   const CHUNK = 65536;
   const TAG = 16;
   const chunks = Math.max(1, Math.ceil(plain.length / CHUNK));
@@ -24,8 +25,12 @@ export function sealChunks(crypto: SealCrypto, key: Uint8Array, counter: number,
     const sealed = cipher.update(plain.subarray(i * CHUNK, Math.min(plain.length, (i + 1) * CHUNK)));
     cipher.final();
     // An empty update has no bytes to send; every other piece owns its memory (checked in seal.test.ts terms).
+    const tag = cipher.getAuthTag();
     if (sealed.length > 0) out.push(sealed);
-    out.push(cipher.getAuthTag());
+    out.push(tag);
+    // Hashed while still in this core's cache.
+    hash?.update(sealed);
+    hash?.update(tag);
   }
   return out;
 }
