@@ -67,7 +67,8 @@ describe('groupCommand', { timeout: 60_000 }, () => {
     try {
       await group.stop('KILL');
       await running;
-      expect(isAlive(child)).toBe(false);
+      // Killed is not yet reaped: under load the orphaned child can linger as a zombie for a moment (a bound, not a timing assertion).
+      expect(await diesWithin(child, 10_000)).toBe(true);
       expect(isAlive(daemon)).toBe(true);
     } finally {
       process.kill(daemon, 'SIGKILL');
