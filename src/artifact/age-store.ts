@@ -8,7 +8,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArtifactError } from '../errors.js';
 import type { ArtifactStore, NewBackup, StoredBackup } from '../orchestrate/artifact-store.js';
-import { layerOverStore } from './store-layer.js';
+import { layerOverStore, layerUnderBackup } from './store-layer.js';
 import { writableThrough } from './writable-through.js';
 import { createAgeDecryptStream, createAgeEncryptStream } from './age/format.js';
 import type { SealedSummary } from './age/payload-sealer.js';
@@ -88,29 +88,12 @@ export async function readEncryptionRecord(stored: StoredBackup): Promise<Encryp
 
 /** The backup as plain tars: `<name>.tar` reads `<name>.tar.age` through the identities. */
 export function decryptingBackup(inner: StoredBackup, record: EncryptionRecord, identities: readonly AgeIdentity[]): StoredBackup {
-  const encrypted = (file: string) => record.files[file] !== undefined;
   const decrypt = (file: string, stream: Readable): Readable => {
     const plain = new PassThrough();
     pipeline(stream, createAgeDecryptStream(identities, inner.describe(file + AGE_SUFFIX)), plain).catch((error) => plain.destroy(error));
     return plain;
   };
-  return {
-    ...inner,
-    location: inner.location,
-    cheapToRead: inner.cheapToRead,
-    notComplete: () => inner.notComplete(),
-    readMetadata: (hint) => inner.readMetadata(hint),
-    describe: (file) => inner.describe(encrypted(file) ? file + AGE_SUFFIX : file),
-    size: async (file) => (encrypted(file) && (await inner.hasFile(file + AGE_SUFFIX)) ? record.files[file]!.plaintextBytes : inner.size(file)),
-    hasFile: async (file) => (encrypted(file) ? inner.hasFile(file + AGE_SUFFIX) : inner.hasFile(file)),
-    async openChecked(file, hint, signal) {
-      if (!encrypted(file)) return inner.openChecked(file, hint, signal);
-      const opened = await inner.openChecked(file + AGE_SUFFIX, hint, signal);
-      return { size: record.files[file]!.plaintextBytes, stream: decrypt(file, opened.stream) };
-    },
-    open: (file, signal) => (encrypted(file) ? decrypt(file, inner.open(file + AGE_SUFFIX, signal)) : inner.open(file, signal)),
-    listTars: async () => [...new Set([...(await inner.listTars()), ...Object.keys(record.files).filter((f) => f.endsWith('.tar'))])],
-  };
+  return layerUnderBackup(inner, { suffix: AGE_SUFFIX, files: record.files, decode: decrypt });
 }
 
 /**

@@ -6,7 +6,7 @@ import { createGunzip, createGzip, constants as zlib } from 'node:zlib';
 import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArtifactError } from '../errors.js';
-import { layerOverStore } from './store-layer.js';
+import { layerOverStore, layerUnderBackup } from './store-layer.js';
 import { writableThrough } from './writable-through.js';
 import type { ArtifactStore, NewBackup, StoredBackup } from '../orchestrate/artifact-store.js';
 
@@ -77,7 +77,6 @@ export async function readCompressionRecord(stored: StoredBackup): Promise<Compr
 
 /** The backup as plain tars: `<name>.tar` reads `<name>.tar.gz`, never expanding past its recorded size. */
 export function decompressingBackup(inner: StoredBackup, record: CompressionRecord): StoredBackup {
-  const compressed = (file: string) => record.files[file] !== undefined;
   const gunzip = (file: string, stream: Readable): Readable => {
     const limit = record.files[file]!.plaintextBytes;
     let seen = 0;
@@ -94,21 +93,5 @@ export function decompressingBackup(inner: StoredBackup, record: CompressionReco
     );
     return plain;
   };
-  return {
-    ...inner,
-    location: inner.location,
-    cheapToRead: inner.cheapToRead,
-    notComplete: () => inner.notComplete(),
-    readMetadata: (hint) => inner.readMetadata(hint),
-    describe: (file) => inner.describe(compressed(file) ? file + '.gz' : file),
-    size: async (file) => (compressed(file) && (await inner.hasFile(file + '.gz')) ? record.files[file]!.plaintextBytes : inner.size(file)),
-    hasFile: async (file) => (compressed(file) ? inner.hasFile(file + '.gz') : inner.hasFile(file)),
-    async openChecked(file, hint, signal) {
-      if (!compressed(file)) return inner.openChecked(file, hint, signal);
-      const opened = await inner.openChecked(file + '.gz', hint, signal);
-      return { size: record.files[file]!.plaintextBytes, stream: gunzip(file, opened.stream) };
-    },
-    open: (file, signal) => (compressed(file) ? gunzip(file, inner.open(file + '.gz', signal)) : inner.open(file, signal)),
-    listTars: async () => [...new Set([...(await inner.listTars()), ...Object.keys(record.files)])],
-  };
+  return layerUnderBackup(inner, { suffix: '.gz', files: record.files, decode: gunzip });
 }
