@@ -46,7 +46,7 @@ describe('createTarChecksummer on archives GNU tar writes', () => {
     await writeFile(path.join(dir, 'nested', 'x'.repeat(120), 'y'.repeat(150)), 'long\n');
     await link(path.join(dir, 'one'), path.join(dir, 'nested', 'hard'));
     await symlink('../one', path.join(dir, 'nested', 'soft'));
-    const tar = await execa('tar', ['-C', dir, `--format=${format}`, '-c', '.'], { encoding: 'buffer' });
+    const tar = await execa('tar', ['-C', dir, `--format=${format}`, '-c', '.'], { encoding: 'buffer', stripFinalNewline: false });
     const summary = await summarize(Buffer.from(tar.stdout), { chunk: 777 });
     expect(summary.checksums).toEqual({
       './one': sha('one\n'),
@@ -148,7 +148,7 @@ describe('createTarChecksummer on old timestamps', () => {
     await mkdir(dir);
     await writeFile(path.join(dir, 'old'), 'old\n');
     await execa('touch', ['-d', '1960-01-01', path.join(dir, 'old')]);
-    const tar = await execa('tar', ['-C', dir, '-c', '.'], { encoding: 'buffer' });
+    const tar = await execa('tar', ['-C', dir, '-c', '.'], { encoding: 'buffer', stripFinalNewline: false });
     expect((await summarize(Buffer.from(tar.stdout))).checksums).toEqual({ './old': sha('old\n') });
   });
 });

@@ -41,7 +41,7 @@ async function gnuTar(extra: (dir: string) => Promise<void>, options: string[] =
   await mkdir(path.join(dir, 'uploads'));
   await writeFile(path.join(dir, 'uploads', 'bbr.txt'), BBR_TXT);
   await extra(dir);
-  const { stdout } = await execa('tar', ['-C', dir, ...options, '-c', '.'], { encoding: 'buffer' });
+  const { stdout } = await execa('tar', ['-C', dir, ...options, '-c', '.'], { encoding: 'buffer', stripFinalNewline: false });
   return Buffer.from(stdout);
 }
 
